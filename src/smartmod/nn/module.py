@@ -1,0 +1,303 @@
+"""Parameters, modules and the layer contract.
+
+A :class:`Module` computes ``forward(*inputs)`` and keeps what its backward pass needs;
+``backward(grad_output)`` adds into each parameter's ``.grad`` and returns the gradient with
+respect to the input. Composite modules call their children's ``backward`` in reverse order.
+Optimizers live outside modules and only see parameters.
+
+Modules form a tree: assigning a :class:`Parameter` or a :class:`Module` to an attribute
+registers it, and ``named_parameters()`` walks the tree with dotted names (``"0.weight"``).
+Every module describes itself as JSON-ready data with ``get_config()``; ``Module.from_config``
+rebuilds it, so a saved model never needs pickle.
+"""
+from __future__ import annotations
+
+import difflib
+from collections import OrderedDict
+from typing import Any, Iterator
+
+import numpy
+
+from smartmod.nn import backend
+
+__all__ = ["Parameter", "Module", "Sequential", "layer_from_config", "registered_layers"]
+
+_REGISTRY: dict[str, type["Module"]] = {}
+
+
+class Parameter:
+    """A trainable array and the gradient accumulated into it.
+
+    Attributes
+    ----------
+    data : array, any shape
+        The value; float32 unless the default dtype says otherwise.
+    grad : array, same shape and dtype as ``data``
+        The gradient of the loss; backward passes add into it (``+=``) and
+        ``Module.zero_grad`` resets it.
+    """
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: Any):
+        self.data = data
+        self.grad = backend.xp.zeros_like(data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of every layer and network.
+
+    Subclasses define ``forward`` and ``backward`` next to each other and, when their
+    constructor takes arguments, ``get_config`` returning those arguments as JSON-ready data.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.__name__] = cls
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "training", True)
+        # When False, backward may skip the gradient with respect to the input (the input is
+        # data, not an activation) and return None: the first layer of a network saves a GEMM.
+        object.__setattr__(self, "needs_input_grad", True)
+
+    # -- the tree ---------------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}.__init__ must call super().__init__() before setting {name!r}"
+            )
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: parameters, children and buffers live here.
+        state = self.__dict__
+        for registry in ("_parameters", "_modules", "_buffers"):
+            if registry in state and name in state[registry]:
+                return state[registry][name]
+        known = [n for n in dir(self) if not n.startswith("_")]
+        hint = difflib.get_close_matches(name, known, n=3)
+        suggestion = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}{suggestion}")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules) | set(self._buffers))
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Keep a non-trainable array (e.g. running statistics) in the state dict."""
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers[name] = value
+
+    def set_buffer(self, name: str, value: Any) -> None:
+        """Replace the value of a registered buffer."""
+        if name not in self._buffers:
+            raise KeyError(f"{type(self).__name__} has no buffer {name!r}")
+        self._buffers[name] = value
+
+    def children(self) -> Iterator["Module"]:
+        yield from self._modules.values()
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """Every module in the tree, this one first, with dotted names."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Every parameter in the tree with its dotted name, e.g. ``("0.weight", p)``."""
+        for module_name, module in self.named_modules(prefix):
+            for name, parameter in module._parameters.items():
+                yield (f"{module_name}.{name}" if module_name else name), parameter
+
+    def parameters(self) -> list[Parameter]:
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def named_buffers(self) -> Iterator[tuple[str, Any]]:
+        for module_name, module in self.named_modules():
+            for name, value in module._buffers.items():
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def num_parameters(self) -> int:
+        return sum(parameter.size for parameter in self.parameters())
+
+    # -- modes and gradients ----------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> "Module":
+        """Switch the tree to training mode (dropout active, batch statistics); returns self."""
+        for _, module in self.named_modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Switch the tree to evaluation mode (dropout off, running statistics); returns self."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        for parameter in self.parameters():
+            parameter.grad[...] = 0
+
+    def astype(self, dtype: Any) -> "Module":
+        """Cast every parameter, gradient and floating buffer to ``dtype`` in place; returns self."""
+        for parameter in self.parameters():
+            parameter.data = parameter.data.astype(dtype)
+            parameter.grad = parameter.grad.astype(dtype)
+        for _, module in self.named_modules():
+            for name, value in module._buffers.items():
+                if value.dtype.kind == "f":
+                    module._buffers[name] = value.astype(dtype)
+        return self
+
+    # -- the layer contract -----------------------------------------------------------------
+
+    def forward(self, *inputs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, grad_output: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, *inputs: Any) -> Any:
+        return self.forward(*inputs)
+
+    # -- state and configuration ------------------------------------------------------------
+
+    def state_dict(self) -> "OrderedDict[str, numpy.ndarray]":
+        """Parameters and buffers by dotted name, copied to host memory as NumPy arrays."""
+        state: OrderedDict[str, numpy.ndarray] = OrderedDict()
+        for name, parameter in self.named_parameters():
+            state[name] = backend.to_numpy(parameter.data).copy()
+        for name, value in self.named_buffers():
+            state[name] = backend.to_numpy(value).copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Copy arrays into parameters and buffers; names and shapes must match exactly."""
+        expected = {name for name, _ in self.named_parameters()} | {name for name, _ in self.named_buffers()}
+        missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
+        if missing or unexpected:
+            raise KeyError(
+                f"state dict does not fit {type(self).__name__}: missing {missing or 'nothing'}, "
+                f"unexpected {unexpected or 'nothing'}"
+            )
+        for name, parameter in self.named_parameters():
+            value = _checked(name, state[name], parameter.data.shape)
+            parameter.data = backend.xp.asarray(value, dtype=parameter.data.dtype)
+            parameter.grad = backend.xp.zeros_like(parameter.data)
+        for module_name, module in self.named_modules():
+            for name, current in list(module._buffers.items()):
+                full = f"{module_name}.{name}" if module_name else name
+                value = _checked(full, state[full], current.shape)
+                module._buffers[name] = backend.xp.asarray(value, dtype=current.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments as JSON-ready data (empty for layers without any)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Module":
+        """Rebuild a module from ``get_config()`` output."""
+        return cls(**config)
+
+    def to_config(self) -> dict[str, Any]:
+        """``{"class": name, "config": get_config()}``: enough to rebuild any registered module."""
+        return {"class": type(self).__name__, "config": self.get_config()}
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{key}={value!r}" for key, value in self.get_config().items() if key != "layers")
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
+
+
+def _checked(name: str, value: Any, shape: tuple[int, ...]) -> Any:
+    if tuple(value.shape) != tuple(shape):
+        raise ValueError(f"state dict entry {name!r} has shape {tuple(value.shape)}, the model expects {tuple(shape)}")
+    return value
+
+
+def registered_layers() -> list[str]:
+    """Names of every module class that ``layer_from_config`` can rebuild."""
+    return sorted(_REGISTRY)
+
+
+def layer_from_config(config: dict[str, Any]) -> Module:
+    """Rebuild a module from ``{"class": name, "config": {...}}`` (the output of ``to_config``)."""
+    if not isinstance(config, dict) or "class" not in config:
+        raise ValueError(f"a layer config is {{'class': name, 'config': {{...}}}}, got {config!r:.200}")
+    name = config["class"]
+    if name not in _REGISTRY:
+        hint = difflib.get_close_matches(str(name), _REGISTRY, n=3)
+        raise ValueError(f"unknown layer class {name!r}" + (f"; did you mean {hint}?" if hint else ""))
+    return _REGISTRY[name].from_config(config.get("config", {}))
+
+
+class Sequential(Module):
+    """Children applied in order; backward runs them in reverse.
+
+    Parameters
+    ----------
+    *layers : Module
+        Registered under the names ``"0"``, ``"1"``, ...
+    """
+
+    def __init__(self, *layers: Module):
+        super().__init__()
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential takes Modules, argument {index} is a {type(layer).__name__}")
+            setattr(self, str(index), layer)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self._modules.values())[index]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def forward(self, x: Any) -> Any:
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
+
+    def backward(self, grad_output: Any) -> Any:
+        layers = list(self._modules.values())
+        if layers:
+            object.__setattr__(layers[0], "needs_input_grad", self.needs_input_grad)
+        for layer in reversed(layers):
+            grad_output = layer.backward(grad_output)
+        return grad_output
+
+    def get_config(self) -> dict[str, Any]:
+        return {"layers": [layer.to_config() for layer in self._modules.values()]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Sequential":
+        return cls(*(layer_from_config(layer) for layer in config["layers"]))
