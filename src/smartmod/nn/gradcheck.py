@@ -102,8 +102,13 @@ def gradcheck(
     if check_inputs:
         grads = input_grad if isinstance(input_grad, tuple) else (input_grad,)
         for index, (x, g) in enumerate(zip(inputs, grads)):
-            if isinstance(x, numpy.ndarray) and x.dtype == numpy.float64 and g is not None:
-                _compare(f"input {index}", g, numerical_gradient(objective, x, eps), rtol, atol)
+            if not isinstance(x, numpy.ndarray) or x.dtype.kind != "f":
+                continue  # sparse data or integer ids: nothing to differentiate
+            if x.dtype != numpy.float64:
+                raise TypeError(f"gradcheck needs float64 inputs, input {index} is {x.dtype}")
+            if g is None:
+                raise GradcheckError(f"input {index}: backward returned None (pass check_inputs=False for data inputs)")
+            _compare(f"input {index}", g, numerical_gradient(objective, x, eps), rtol, atol)
     for name, parameter in module.named_parameters():
         _compare(f"parameter {name!r}", analytic_params[name], numerical_gradient(objective, parameter.data, eps), rtol, atol)
     return True

@@ -84,16 +84,18 @@ class Module:
             )
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        if isinstance(value, (Parameter, Module)):
+            self.__dict__.pop(name, None)  # a plain attribute of that name would shadow the registry
+            registry = self._parameters if isinstance(value, Parameter) else self._modules
+            registry[name] = value
         else:
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: parameters, children and buffers live here.
         state = self.__dict__
+        if "_parameters" not in state:  # not initialised yet (copy/pickle build the object bare)
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
         for registry in ("_parameters", "_modules", "_buffers"):
             if registry in state and name in state[registry]:
                 return state[registry][name]
@@ -109,6 +111,7 @@ class Module:
         """Keep a non-trainable array (e.g. running statistics) in the state dict."""
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self.__dict__.pop(name, None)
         self._buffers[name] = value
 
     def set_buffer(self, name: str, value: Any) -> None:
@@ -203,13 +206,13 @@ class Module:
             )
         for name, parameter in self.named_parameters():
             value = _checked(name, state[name], parameter.data.shape)
-            parameter.data = backend.xp.asarray(value, dtype=parameter.data.dtype)
+            parameter.data = backend.xp.array(value, dtype=parameter.data.dtype)  # a copy: never alias the caller's arrays
             parameter.grad = backend.xp.zeros_like(parameter.data)
         for module_name, module in self.named_modules():
             for name, current in list(module._buffers.items()):
                 full = f"{module_name}.{name}" if module_name else name
                 value = _checked(full, state[full], current.shape)
-                module._buffers[name] = backend.xp.asarray(value, dtype=current.dtype)
+                module._buffers[name] = backend.xp.array(value, dtype=current.dtype)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments as JSON-ready data (empty for layers without any)."""

@@ -1,0 +1,1 @@
+"""Images: dataset readers (and, later, decoding, augmentation and convolutional networks)."""

@@ -1,0 +1,336 @@
+"""The Module contract: the parameter tree, modes, gradients, state, configuration, dtypes."""
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from typing import Callable
+
+import numpy
+import pytest
+import scipy.sparse
+
+from smartmod.nn import (
+    ELU,
+    GELU,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Embedding,
+    LayerNorm,
+    LeakyReLU,
+    Parameter,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    backend,
+    layer_from_config,
+    layers,
+)
+from smartmod.nn.module import Module
+
+
+def features(*shape: int, seed: int = 0) -> numpy.ndarray:
+    return numpy.random.default_rng(seed).normal(size=shape).astype(numpy.float32)
+
+
+def nested_model() -> Sequential:
+    return Sequential(Dense(2, 3), Sequential(Dense(3, 4), BatchNorm(4), Dropout(0.5)), ReLU(), Dense(4, 1, bias=False))
+
+
+# Every layer with non-default arguments, and an input for it: (N, 4) floats unless it takes ids.
+CATALOG: dict[str, tuple[Callable[[], Module], Callable[[], numpy.ndarray]]] = {
+    "Dense": (lambda: Dense(4, 3, bias=True, init="he_normal"), lambda: features(5, 4)),
+    "ReLU": (ReLU, lambda: features(5, 4)),
+    "LeakyReLU": (lambda: LeakyReLU(0.2), lambda: features(5, 4)),
+    "ELU": (lambda: ELU(0.5), lambda: features(5, 4)),
+    "GELU": (lambda: GELU("tanh"), lambda: features(5, 4)),
+    "Sigmoid": (Sigmoid, lambda: features(5, 4)),
+    "Tanh": (Tanh, lambda: features(5, 4)),
+    "Softmax": (lambda: Softmax(axis=0), lambda: features(5, 4)),
+    "Dropout": (lambda: Dropout(0.3), lambda: features(5, 4)),
+    "BatchNorm": (lambda: BatchNorm(4, momentum=0.2, eps=1e-3, affine=True), lambda: features(5, 4, 3)),
+    "LayerNorm": (lambda: LayerNorm(4, eps=1e-4), lambda: features(5, 4)),
+    "Embedding": (lambda: Embedding(6, 3, padding_idx=2), lambda: numpy.array([[0, 2, 5, 5], [1, 2, 2, 3]])),
+    "Sequential": (
+        lambda: Sequential(Dense(4, 4), BatchNorm(4), ReLU(), Sequential(Dense(4, 4), LayerNorm(4)), Dropout(0.1)),
+        lambda: features(5, 4),
+    ),
+}
+
+
+def test_the_catalog_covers_every_layer():
+    assert set(CATALOG) == set(layers.__all__) | {"Sequential"}
+
+
+# -- the tree --------------------------------------------------------------------------------
+
+
+def test_named_parameters_are_dotted_paths_through_nested_sequentials():
+    model = nested_model()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.0.weight", "1.0.bias", "1.1.weight", "1.1.bias", "3.weight"]
+    assert dict(model.named_parameters())["1.1.weight"] is model[1][1].weight
+    assert model.num_parameters() == (2 * 3 + 3) + (3 * 4 + 4) + (4 + 4) + 4 * 1
+
+
+def test_named_buffers_are_dotted_and_kept_out_of_parameters():
+    model = nested_model()
+    assert [name for name, _ in model.named_buffers()] == ["1.1.running_mean", "1.1.running_var"]
+    assert not any("running" in name for name, _ in model.named_parameters())
+
+
+def test_assigning_a_parameter_over_a_plain_attribute_registers_it():
+    class _Rebinds(Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = None
+            self.scale = Parameter(numpy.ones(2, dtype=numpy.float32))
+
+    module = _Rebinds()
+    assert isinstance(module.scale, Parameter)
+    assert [name for name, _ in module.named_parameters()] == ["scale"]
+
+
+def test_registering_a_buffer_over_a_plain_attribute_makes_it_visible():
+    class _Counts(Module):
+        def __init__(self):
+            super().__init__()
+            self.counts = None
+            self.register_buffer("counts", numpy.zeros(3, dtype=numpy.float32))
+
+    module = _Counts()
+    assert module.counts is not None and module.counts.shape == (3,)
+    assert list(module.state_dict()) == ["counts"]
+
+
+def test_assigning_a_plain_value_over_a_parameter_unregisters_it():
+    layer = Dense(2, 2)
+    layer.bias = None
+    assert layer.bias is None
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_setting_an_attribute_before_super_init_says_what_to_do():
+    class _ForgetsSuper(Module):
+        def __init__(self):
+            self.weight = 1
+
+    with pytest.raises(RuntimeError, match="must call super"):
+        _ForgetsSuper()
+
+
+def test_an_unknown_attribute_raises_with_a_suggestion():
+    with pytest.raises(AttributeError, match="did you mean 'weight'"):
+        Dense(2, 3).wieght
+
+
+def test_an_unknown_attribute_without_a_near_name_raises_plainly():
+    with pytest.raises(AttributeError, match="Dense has no attribute 'zzzz'$"):
+        Dense(2, 3).zzzz
+
+
+def test_deepcopy_and_pickle_give_an_independent_equal_model():
+    model = nested_model().eval()
+    x = features(3, 2)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert numpy.array_equal(clone(x), model(x))
+        clone[0].weight.data += 1
+        assert not numpy.array_equal(clone(x), model(x))
+
+
+# -- modes and gradients ---------------------------------------------------------------------
+
+
+def test_eval_and_train_reach_every_module_and_return_self():
+    model = nested_model()
+    assert model.eval() is model
+    assert [module.training for _, module in model.named_modules()] == [False] * 8  # root, 0, 1, 1.0-1.2, 2, 3
+    assert model.train() is model
+    assert all(module.training for _, module in model.named_modules())
+
+
+def test_eval_turns_nested_dropout_off():
+    model = Sequential(Sequential(Dropout(0.9)))
+    x = features(50, 4)
+    assert not numpy.array_equal(model(x), x)
+    assert numpy.array_equal(model.eval()(x), x)
+
+
+def test_backward_accumulates_and_zero_grad_resets_in_place():
+    model = nested_model()
+    x = features(6, 2)
+    grads = [parameter.grad for parameter in model.parameters()]
+    backend.seed(1)
+    model(x)
+    model.backward(numpy.ones((6, 1), dtype=numpy.float32))
+    once = [grad.copy() for grad in grads]
+    backend.seed(1)
+    model(x)
+    model.backward(numpy.ones((6, 1), dtype=numpy.float32))
+    for name, grad, first in zip(dict(model.named_parameters()), grads, once):
+        assert numpy.allclose(grad, 2 * first, rtol=1e-6), f"{name}: two backwards do not add up"
+    assert any(numpy.any(grad != 0) for grad in grads)
+
+    model.zero_grad()
+    assert all(numpy.all(parameter.grad == 0) for parameter in model.parameters())
+    assert all(parameter.grad is grad for parameter, grad in zip(model.parameters(), grads))  # optimizers keep references
+
+
+def test_needs_input_grad_false_skips_the_first_input_gradient_but_not_the_weight_gradients():
+    x, grad_output = features(4, 2), numpy.ones((4, 1), dtype=numpy.float32)
+    reference, model = nested_model().eval(), nested_model().eval()
+    model.load_state_dict(reference.state_dict())
+    reference(x)
+    assert reference.backward(grad_output) is not None
+
+    model.needs_input_grad = False
+    model(x)
+    assert model.backward(grad_output) is None
+    assert model[0].needs_input_grad is False
+    for (name, mine), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
+        assert numpy.array_equal(mine.grad, theirs.grad), f"{name}: gradient mine {mine.grad} / theirs {theirs.grad}"
+        assert numpy.any(mine.grad != 0), f"{name} received no gradient"
+
+
+def test_needs_input_grad_false_reaches_the_dense_inside_a_leading_sequential():
+    model = Sequential(Sequential(Dense(3, 2), Tanh()), Dense(2, 1))
+    model.needs_input_grad = False
+    model(features(4, 3))
+    assert model.backward(numpy.ones((4, 1), dtype=numpy.float32)) is None
+    assert numpy.any(model[0][0].weight.grad != 0)
+
+
+# -- state -----------------------------------------------------------------------------------
+
+
+def test_state_dict_holds_parameters_and_buffers_as_copies():
+    model = nested_model()
+    state = model.state_dict()
+    assert list(state) == [*(name for name, _ in model.named_parameters()), "1.1.running_mean", "1.1.running_var"]
+    state["0.weight"] += 1
+    assert not numpy.array_equal(state["0.weight"], model[0].weight.data)
+
+
+def test_load_state_dict_round_trip_reproduces_outputs_and_running_statistics():
+    source, target = nested_model(), nested_model()
+    source(features(8, 2, seed=1))  # move the running statistics away from their start
+    x = features(3, 2, seed=2)
+    assert not numpy.array_equal(source.eval()(x), target.eval()(x))
+    target.load_state_dict(source.state_dict())
+    assert numpy.array_equal(target(x), source(x))
+    assert numpy.array_equal(target[1][1].running_var, source[1][1].running_var)
+
+
+def test_load_state_dict_copies_so_two_models_loaded_from_one_dict_stay_independent():
+    state = nested_model().state_dict()
+    pristine = copy.deepcopy(state)
+    first, second = nested_model(), nested_model()
+    first.load_state_dict(state)
+    second.load_state_dict(state)
+    first[0].weight.data += 1  # an optimizer step updates in place
+    first[1][1].running_mean[...] = 5
+    for name in ("0.weight", "1.1.running_mean"):
+        assert numpy.array_equal(state[name], pristine[name]), f"loading let the model write into the caller's {name!r}"
+    assert numpy.array_equal(second[0].weight.data, pristine["0.weight"])
+    assert numpy.array_equal(second[1][1].running_mean, pristine["1.1.running_mean"])
+
+
+def test_load_state_dict_keeps_the_model_dtype():
+    model = Dense(2, 2)
+    model.load_state_dict({name: value.astype(numpy.float64) for name, value in model.state_dict().items()})
+    assert model.weight.data.dtype == numpy.float32 and model.weight.grad.dtype == numpy.float32
+
+
+def test_load_state_dict_names_missing_keys():
+    state = nested_model().state_dict()
+    del state["1.1.running_var"]
+    with pytest.raises(KeyError, match=r"missing \['1.1.running_var'\], unexpected nothing"):
+        nested_model().load_state_dict(state)
+
+
+def test_load_state_dict_names_unexpected_keys():
+    state = {**nested_model().state_dict(), "9.weight": numpy.zeros(1)}
+    with pytest.raises(KeyError, match=r"missing nothing, unexpected \['9.weight'\]"):
+        nested_model().load_state_dict(state)
+
+
+def test_load_state_dict_names_a_wrong_shape():
+    state = nested_model().state_dict()
+    state["1.0.weight"] = numpy.zeros((4, 3), dtype=numpy.float32)
+    with pytest.raises(ValueError, match=r"'1.0.weight' has shape \(4, 3\), the model expects \(3, 4\)"):
+        nested_model().load_state_dict(state)
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_config_round_trip_through_json_rebuilds_an_identical_layer(name):
+    make, make_input = CATALOG[name]
+    original, x = make(), make_input()
+    original(x)  # one training forward: running statistics move
+    config = json.loads(json.dumps(original.to_config()))
+    assert config["class"] == name
+
+    rebuilt = layer_from_config(config)
+    assert type(rebuilt) is type(original)
+    assert rebuilt.get_config() == original.get_config()
+    rebuilt.load_state_dict(original.state_dict())
+    for mode in ("train", "eval"):
+        getattr(original, mode)(), getattr(rebuilt, mode)()
+        backend.seed(3)
+        expected = original(x)
+        backend.seed(3)
+        assert numpy.array_equal(rebuilt(x), expected), f"{name} in {mode} mode: rebuilt output differs"
+
+
+def test_layer_from_config_suggests_a_near_class_name():
+    with pytest.raises(ValueError, match=r"unknown layer class 'Dens'; did you mean \['Dense'\]"):
+        layer_from_config({"class": "Dens", "config": {}})
+
+
+def test_layer_from_config_explains_the_expected_form():
+    with pytest.raises(ValueError, match="a layer config is"):
+        layer_from_config(["Dense"])
+
+
+# -- dtypes ----------------------------------------------------------------------------------
+
+
+def assert_float32(module: Module, y, dx) -> None:
+    assert y.dtype == numpy.float32, f"output dtype {y.dtype}"
+    assert dx is None or dx.dtype == numpy.float32, f"input gradient dtype {dx.dtype}"
+    for name, parameter in module.named_parameters():
+        assert parameter.data.dtype == numpy.float32, f"{name} dtype {parameter.data.dtype}"
+        assert parameter.grad.dtype == numpy.float32, f"{name} gradient dtype {parameter.grad.dtype}"
+    for name, value in module.named_buffers():
+        assert value.dtype == numpy.float32, f"buffer {name} dtype {value.dtype}"
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_float32_stays_float32_through_forward_and_backward(name, mode):
+    make, make_input = CATALOG[name]
+    module, x = getattr(make(), mode)(), make_input()
+    y = module(x)
+    dx = module.backward(numpy.ones_like(y))
+    assert_float32(module, y, dx)
+    if x.dtype.kind == "f":
+        assert dx is not None and dx.shape == x.shape
+
+
+def test_float32_stays_float32_for_sparse_input():
+    layer = Dense(4, 3)
+    y = layer(scipy.sparse.csr_matrix(features(5, 4)))
+    assert_float32(layer, y, layer.backward(numpy.ones_like(y)))
+
+
+def test_astype_casts_parameters_gradients_and_buffers():
+    model = nested_model().astype("float64")
+    y = model(features(4, 2).astype(numpy.float64))
+    assert y.dtype == numpy.float64
+    assert {p.data.dtype for p in model.parameters()} | {p.grad.dtype for p in model.parameters()} == {numpy.dtype("float64")}
+    assert {value.dtype for _, value in model.named_buffers()} == {numpy.dtype("float64")}
