@@ -334,3 +334,35 @@ def test_astype_casts_parameters_gradients_and_buffers():
     assert y.dtype == numpy.float64
     assert {p.data.dtype for p in model.parameters()} | {p.grad.dtype for p in model.parameters()} == {numpy.dtype("float64")}
     assert {value.dtype for _, value in model.named_buffers()} == {numpy.dtype("float64")}
+
+
+def test_failed_load_state_dict_changes_nothing():
+    model = Sequential(Dense(3, 4), Dense(4, 2))
+    before = model.state_dict()
+    bad = {name: numpy.zeros_like(value) for name, value in before.items()}
+    bad["1.weight"] = numpy.zeros((5, 5), dtype=numpy.float32)
+    with pytest.raises(ValueError, match="1.weight"):
+        model.load_state_dict(bad)
+    for name, value in model.state_dict().items():
+        numpy.testing.assert_array_equal(value, before[name])
+
+
+def test_batchnorm_backward_follows_the_mode_of_its_forward():
+    layer = BatchNorm(3)
+    x = numpy.random.default_rng(0).normal(size=(6, 3)).astype(numpy.float32)
+    grad = numpy.random.default_rng(1).normal(size=(6, 3)).astype(numpy.float32)
+    layer.forward(x)
+    expected = layer.backward(grad)
+    layer.forward(x)
+    layer.eval()  # switching mode between forward and backward must not change the gradient
+    numpy.testing.assert_array_equal(layer.backward(grad), expected)
+
+
+def test_float64_sparse_input_keeps_a_float32_layer_in_float32():
+    import scipy.sparse
+
+    layer = Dense(5, 2)
+    x = scipy.sparse.random(4, 5, density=0.5, format="csr", dtype=numpy.float64, random_state=0)
+    assert layer.forward(x).dtype == numpy.float32
+    layer.backward(numpy.ones((4, 2), dtype=numpy.float32))
+    assert layer.weight.grad.dtype == numpy.float32

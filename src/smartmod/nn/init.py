@@ -30,6 +30,8 @@ __all__ = [
 def fans(shape: tuple[int, ...], layout: str = "in_out") -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight: ``layout="in_out"`` for Dense ``(in, out)``,
     ``"out_in"`` for convolution kernels ``(out, in, *kernel)``."""
+    if layout not in ("in_out", "out_in"):
+        raise ValueError(f"layout must be 'in_out' (Dense) or 'out_in' (convolution), got {layout!r}")
     if len(shape) < 2:
         raise ValueError(f"fans need a weight with at least 2 axes, got shape {shape}")
     receptive = math.prod(shape[2:])

@@ -205,14 +205,17 @@ class Module:
                 f"unexpected {unexpected or 'nothing'}"
             )
         for name, parameter in self.named_parameters():
-            value = _checked(name, state[name], parameter.data.shape)
-            parameter.data = backend.xp.array(value, dtype=parameter.data.dtype)  # a copy: never alias the caller's arrays
+            _checked(name, state[name], parameter.data.shape)
+        for name, buffer in self.named_buffers():
+            _checked(name, state[name], buffer.shape)
+        # Every entry fits: now copy (never alias the caller's arrays), so a bad dict changes nothing.
+        for name, parameter in self.named_parameters():
+            parameter.data = backend.xp.array(state[name], dtype=parameter.data.dtype)
             parameter.grad = backend.xp.zeros_like(parameter.data)
         for module_name, module in self.named_modules():
             for name, current in list(module._buffers.items()):
                 full = f"{module_name}.{name}" if module_name else name
-                value = _checked(full, state[full], current.shape)
-                module._buffers[name] = backend.xp.array(value, dtype=current.dtype)
+                module._buffers[name] = backend.xp.array(state[full], dtype=current.dtype)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments as JSON-ready data (empty for layers without any)."""
@@ -238,10 +241,9 @@ class Module:
         return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
 
 
-def _checked(name: str, value: Any, shape: tuple[int, ...]) -> Any:
-    if tuple(value.shape) != tuple(shape):
-        raise ValueError(f"state dict entry {name!r} has shape {tuple(value.shape)}, the model expects {tuple(shape)}")
-    return value
+def _checked(name: str, value: Any, shape: tuple[int, ...]) -> None:
+    if tuple(numpy.shape(value)) != tuple(shape):
+        raise ValueError(f"state dict entry {name!r} has shape {tuple(numpy.shape(value))}, the model expects {tuple(shape)}")
 
 
 def registered_layers() -> list[str]:

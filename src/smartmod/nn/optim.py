@@ -22,6 +22,7 @@ import numpy
 
 from smartmod.nn import backend
 from smartmod.nn.module import Parameter
+from smartmod.nn.validation import check_flag, check_range
 
 __all__ = ["Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW"]
 
@@ -46,7 +47,7 @@ class Optimizer:
 
     def __init__(self, parameters: Iterable[Parameter], lr: float):
         self.parameters = _checked_parameters(parameters)
-        _check_range(lr=lr)
+        check_range(lr=lr)
         self.lr = lr
         self.step_count = 0
         self._slots: dict[str, list[Any]] = {}  # slot name -> one array per parameter
@@ -163,9 +164,9 @@ class SGD(Optimizer):
     def __init__(self, parameters: Iterable[Parameter], lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0):
         super().__init__(parameters, lr)
-        _check_range(momentum=momentum, weight_decay=weight_decay)
-        _check_range(high=1.0, dampening=dampening)
-        _check_flag("nesterov", nesterov)
+        check_range(momentum=momentum, weight_decay=weight_decay)
+        check_range(high=1.0, dampening=dampening)
+        check_flag("nesterov", nesterov)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(f"Nesterov momentum needs momentum > 0 and dampening = 0, got momentum={momentum!r}, dampening={dampening!r}")
         self.momentum, self.dampening, self.nesterov, self.weight_decay = momentum, dampening, nesterov, weight_decay
@@ -215,7 +216,7 @@ class AdaGrad(Optimizer):
     def __init__(self, parameters: Iterable[Parameter], lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10):
         super().__init__(parameters, lr)
-        _check_range(lr_decay=lr_decay, weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value, eps=eps)
+        check_range(lr_decay=lr_decay, weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value, eps=eps)
         self.lr_decay, self.weight_decay, self.initial_accumulator_value, self.eps = lr_decay, weight_decay, initial_accumulator_value, eps
 
     def _slot_initial_values(self) -> dict[str, float]:
@@ -259,9 +260,9 @@ class RMSprop(Optimizer):
     def __init__(self, parameters: Iterable[Parameter], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
         super().__init__(parameters, lr)
-        _check_range(high=1.0, alpha=alpha)
-        _check_range(eps=eps, weight_decay=weight_decay, momentum=momentum)
-        _check_flag("centered", centered)
+        check_range(high=1.0, alpha=alpha)
+        check_range(eps=eps, weight_decay=weight_decay, momentum=momentum)
+        check_flag("centered", centered)
         self.alpha, self.eps, self.weight_decay, self.momentum, self.centered = alpha, eps, weight_decay, momentum, centered
 
     def _slot_initial_values(self) -> dict[str, float]:
@@ -329,9 +330,9 @@ class Adam(Optimizer):
         super().__init__(parameters, lr)
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        _check_range(high=1.0, include_high=False, beta1=betas[0], beta2=betas[1])
-        _check_range(eps=eps, weight_decay=weight_decay)
-        _check_flag("amsgrad", amsgrad)
+        check_range(high=1.0, include_high=False, beta1=betas[0], beta2=betas[1])
+        check_range(eps=eps, weight_decay=weight_decay)
+        check_flag("amsgrad", amsgrad)
         self.betas, self.eps, self.weight_decay, self.amsgrad = betas, eps, weight_decay, amsgrad
 
     def _slot_initial_values(self) -> dict[str, float]:
@@ -427,22 +428,6 @@ def _checked_parameters(parameters: Iterable[Parameter]) -> list[Parameter]:
     if len({id(parameter) for parameter in parameters}) != len(parameters):
         raise ValueError("a Parameter appears more than once in the list; it would be updated several times per step")
     return parameters
-
-
-def _check_range(low: float = 0.0, high: float = math.inf, include_high: bool = True, **values: Any) -> None:
-    """Raise a ValueError naming the first keyword whose value is not a finite real number in
-    [low, high] (or [low, high) when ``include_high`` is False)."""
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite real number, got {value!r}")
-        if value < low or (value > high if include_high else value >= high):
-            bound = f">= {low}" if high == math.inf else f"in [{low}, {high}{']' if include_high else ')'}"
-            raise ValueError(f"{name} must be {bound}, got {value!r}")
-
-
-def _check_flag(name: str, value: Any) -> None:
-    if not isinstance(value, (bool, numpy.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def _json_ready(value: Any) -> Any:

@@ -18,7 +18,7 @@ import math
 import numbers
 from typing import Any
 
-from smartmod.nn.optim import _check_range
+from smartmod.nn.validation import check_range
 
 __all__ = ["LearningRateSchedule", "StepLR", "ExponentialLR", "CosineWithWarmup", "ReduceLROnPlateau"]
 
@@ -81,7 +81,7 @@ class StepLR(LearningRateSchedule):
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1):
         self.step_size = _check_count("step_size", step_size, 1)
-        _check_range(gamma=gamma)
+        check_range(gamma=gamma)
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -100,7 +100,7 @@ class ExponentialLR(LearningRateSchedule):
     """
 
     def __init__(self, optimizer: Any, gamma: float):
-        _check_range(gamma=gamma)
+        check_range(gamma=gamma)
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -136,7 +136,7 @@ class CosineWithWarmup(LearningRateSchedule):
         self.total_steps = _check_count("total_steps", total_steps, 1)
         if total_steps <= warmup_steps:
             raise ValueError(f"total_steps ({total_steps}) must exceed warmup_steps ({warmup_steps}): the cosine part needs at least one step")
-        _check_range(high=float(getattr(optimizer, "lr", math.inf)), min_lr=min_lr)
+        check_range(high=float(getattr(optimizer, "lr", math.inf)), min_lr=min_lr)
         self.min_lr = min_lr
         super().__init__(optimizer)
 
@@ -184,8 +184,8 @@ class ReduceLROnPlateau:
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        _check_range(high=1.0, include_high=False, factor=factor)
-        _check_range(threshold=threshold, min_lr=min_lr)
+        check_range(high=1.0, include_high=False, factor=factor)
+        check_range(threshold=threshold, min_lr=min_lr)
         self.optimizer, self.mode, self.factor, self.threshold, self.threshold_mode = optimizer, mode, factor, threshold, threshold_mode
         self.patience = _check_count("patience", patience, 0)
         self.cooldown = _check_count("cooldown", cooldown, 0)

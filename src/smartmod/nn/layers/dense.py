@@ -45,6 +45,8 @@ class Dense(Module):
     def forward(self, x: Any) -> Any:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"Dense expects inputs with {self.in_features} features, got shape {x.shape}")
+        if x.dtype != self.weight.data.dtype:
+            x = x.astype(self.weight.data.dtype)  # e.g. float64 TF-IDF into a float32 layer: compute in float32
         self._x = x
         if is_sparse(x):
             y = backend.xp.asarray(x @ self.weight.data)  # (N, out), sparse @ dense -> dense

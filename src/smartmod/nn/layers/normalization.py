@@ -50,6 +50,7 @@ class BatchNorm(Module):
         xp = backend.get_array_module(x)
         axes = (0,) + tuple(range(2, x.ndim))
         self._axes = axes
+        self._batch_statistics = self.training  # backward must follow the mode forward used
         if self.training:
             m = x.size // self.num_features
             if m < 2:
@@ -75,7 +76,7 @@ class BatchNorm(Module):
             self.weight.grad += (grad_output * self._x_hat).sum(axis=axes)
             self.bias.grad += grad_output.sum(axis=axes)
             grad_xhat = grad_output * self._broadcast(self.weight.data, ndim)
-        if not self.training:  # statistics are constants
+        if not self._batch_statistics:  # running statistics are constants
             return grad_xhat * self._inv_std
         return _normalize_backward(grad_xhat, self._x_hat, self._inv_std, axes)
 
