@@ -3,16 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test bench mnist clean
+.PHONY: install setup test bench mnist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip >/dev/null
+	$(BIN)/pip install --quiet --upgrade pip
 
-# torch is the test oracle and benchmark peer only; it never enters src/smartmod.
+# The package and its runtime dependencies.
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+# Plus the test extras and PyTorch, the test oracle and benchmark peer (never used by src/smartmod).
 setup: $(BIN)/python
-	$(BIN)/pip install -e '.[test]'
-	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet torch==2.13.0
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -20,8 +24,8 @@ test: setup
 bench: setup
 	$(BIN)/python bench/mlp_speed.py
 
-mnist: setup
-	$(BIN)/python bench/train_mnist.py
+mnist: install
+	$(BIN)/smartmod train mnist
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
