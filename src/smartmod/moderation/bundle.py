@@ -1,0 +1,101 @@
+"""A trained text moderation model on disk, and the computation it performs.
+
+A bundle is a directory::
+
+    config.json      format, categories, thresholds, temperatures, window sizes, network config
+    weights.npz      the network's state dict (float32, float16 or int8, see quantize.py)
+    vectorizer/      the TF-IDF vocabulary (JSON) and idf weights (.npz)
+    card.json        the model card: data and its hash, validation figures, limits
+
+Nothing in it is pickled and loading executes no code from the files.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy
+
+from smartmod.nn.module import Module, layer_from_config
+from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, save_arrays
+from smartmod.moderation.quantize import dequantize_state, quantize_state
+
+__all__ = ["BUNDLE_FORMAT", "BundleConfig", "TextModelBundle"]
+
+BUNDLE_FORMAT = "smartmod.moderation.text"
+BUNDLE_VERSION = 1
+
+
+@dataclass
+class BundleConfig:
+    categories: list[str]
+    thresholds: dict[str, float]  # flag a category when its calibrated score reaches this
+    temperatures: dict[str, float]  # logits are divided by these before the sigmoid
+    network: dict[str, Any]  # Module.to_config() of the network
+    name: str = "text-tfidf-mlp"
+    version: str = "1"
+    window_chars: int = 2000  # longer texts are scored in windows of this many characters...
+    window_overlap: int = 200  # ...overlapping by this many, and each category takes its maximum
+    weight_storage: str = "float32"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TextModelBundle:
+    """Vectorizer + network + calibration: texts in, calibrated probabilities out."""
+
+    def __init__(self, config: BundleConfig, vectorizer: Any, network: Module, card: dict[str, Any] | None = None):
+        self.config, self.vectorizer, self.network, self.card = config, vectorizer, network.eval(), card or {}
+        self._inverse_temperature = numpy.array([1.0 / config.temperatures.get(c, 1.0) for c in config.categories], dtype=numpy.float32)
+
+    def logits(self, texts: list[str]) -> numpy.ndarray:
+        """Uncalibrated network outputs, shape ``(len(texts), C)``."""
+        if not texts:
+            return numpy.zeros((0, len(self.config.categories)), dtype=numpy.float32)
+        return numpy.asarray(self.network.forward(self.vectorizer.transform(texts)), dtype=numpy.float32)
+
+    def probabilities(self, texts: list[str]) -> numpy.ndarray:
+        """Calibrated scores in [0, 1], shape ``(len(texts), C)``."""
+        from smartmod.nn.layers.activations import sigmoid
+
+        return sigmoid(self.logits(texts) * self._inverse_temperature)
+
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.vectorizer.save(directory / "vectorizer")
+        save_arrays(directory / "weights.npz", quantize_state(self.network.state_dict(), self.config.weight_storage))
+        document = {"format": BUNDLE_FORMAT, "format_version": BUNDLE_VERSION, **asdict(self.config)}
+        atomic_write_bytes(directory / "card.json", json.dumps(self.card, indent=2, allow_nan=False).encode("utf-8"))
+        atomic_write_bytes(directory / "config.json", json.dumps(document, indent=2).encode("utf-8"))  # last: marks the bundle complete
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "TextModelBundle":
+        from smartmod.text.vectorize import TfidfVectorizer
+
+        directory = Path(directory)
+        config_path = directory / "config.json"
+        if not config_path.is_file():
+            raise SerializationError(f"{directory} is not a smartmod text model: it has no config.json")
+        try:
+            document = json.loads(config_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise SerializationError(f"{config_path} is not valid JSON ({error})") from error
+        if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
+            raise SerializationError(f"{config_path} is not a smartmod text model config (expected format {BUNDLE_FORMAT!r})")
+        if document.get("format_version", 0) > BUNDLE_VERSION:
+            raise SerializationError(f"{directory} needs a newer smartmod (bundle format {document['format_version']})")
+        try:
+            config = BundleConfig(**{key: value for key, value in document.items() if key not in ("format", "format_version")})
+            network = layer_from_config(config.network)
+            network.load_state_dict(dequantize_state(load_arrays(directory / "weights.npz")))
+        except SerializationError:
+            raise
+        except (TypeError, KeyError, ValueError) as error:
+            raise SerializationError(f"{directory} holds a damaged or mismatched model: {error}") from error
+        vectorizer = TfidfVectorizer.load(directory / "vectorizer")
+        card_path = directory / "card.json"
+        card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+        return cls(config, vectorizer, network, card)

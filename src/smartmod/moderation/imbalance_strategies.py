@@ -1,0 +1,70 @@
+"""The ways the text model can meet class imbalance, behind one switch (``config.imbalance``).
+
+Harm is rare: in the shared data 2-30% of labeled rows are positive depending on the category.
+Each strategy returns the loss and the training rows (features and labels) to fit on:
+
+- ``none``: plain masked binary cross-entropy.
+- ``pos_weight``: positives weighted by negatives / positives per category (capped).
+- ``focal``: focal loss (Lin et al. 2017), which down-weights easy examples.
+- ``oversample`` / ``undersample``: rows repeated / dropped until every category has at least
+  ``MIN_POSITIVE_SHARE`` positives among its labeled rows (undersampling drops rows that are
+  negative or unlabeled everywhere else, so no positive is lost).
+- ``smote``: synthetic positives (Chawla et al. 2002) interpolated between TF-IDF vectors of
+  positives of one category; a synthetic row is labeled for that category only.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+import scipy.sparse
+
+from smartmod.data.imbalance import positive_weights, random_oversample, random_undersample, smote
+from smartmod.nn.losses import BCEWithLogitsLoss, FocalLoss
+
+__all__ = ["STRATEGIES", "MIN_POSITIVE_SHARE", "training_set"]
+
+STRATEGIES = ("none", "pos_weight", "focal", "oversample", "undersample", "smote")
+MIN_POSITIVE_SHARE = 0.2
+POSITIVE_WEIGHT_CAP = 10.0
+
+
+def _rare_columns(labels: numpy.ndarray) -> list[int]:
+    labeled = ~numpy.isnan(labels)
+    positives = numpy.nansum(labels, axis=0)
+    share = positives / numpy.maximum(labeled.sum(axis=0), 1)
+    return [column for column in range(labels.shape[1]) if 0 < share[column] < MIN_POSITIVE_SHARE]
+
+
+def training_set(strategy: str, features: Any, labels: numpy.ndarray, seed: int) -> tuple[Any, Any, numpy.ndarray]:
+    """``(loss, features, labels)`` to train on under ``strategy``; inputs are the training rows."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown imbalance strategy {strategy!r}; choose one of {STRATEGIES}")
+    if strategy == "pos_weight":
+        return BCEWithLogitsLoss(pos_weight=positive_weights(labels, cap=POSITIVE_WEIGHT_CAP).tolist()), features, labels
+    if strategy == "focal":
+        return FocalLoss(), features, labels
+    if strategy in ("oversample", "undersample"):
+        resample = random_oversample if strategy == "oversample" else random_undersample
+        rows = numpy.arange(len(labels))
+        for column in _rare_columns(labels):
+            rows = rows[resample(labels[rows], column, MIN_POSITIVE_SHARE / (1 - MIN_POSITIVE_SHARE), seed + column)]
+        return BCEWithLogitsLoss(), features[rows], labels[rows]
+    if strategy == "smote":
+        extra_features, extra_labels = [], []
+        for column in _rare_columns(labels):
+            labeled = numpy.flatnonzero(~numpy.isnan(labels[:, column]))
+            y = labels[labeled, column].astype(numpy.int64)
+            ratio = MIN_POSITIVE_SHARE / (1 - MIN_POSITIVE_SHARE)
+            new_x, new_y = smote(features[labeled], y, k=5, ratio=ratio, seed=seed + column)
+            synthetic = new_x[len(labeled):]
+            block = numpy.full((synthetic.shape[0], labels.shape[1]), numpy.nan, dtype=numpy.float32)
+            block[:, column] = new_y[len(labeled):]
+            extra_features.append(synthetic)
+            extra_labels.append(block)
+        if extra_features:
+            stack = scipy.sparse.vstack if scipy.sparse.issparse(features) else numpy.vstack
+            features = stack([features, *extra_features]).tocsr() if scipy.sparse.issparse(features) else stack([features, *extra_features])
+            labels = numpy.vstack([labels, *extra_labels])
+        return BCEWithLogitsLoss(), features, labels
+    return BCEWithLogitsLoss(), features, labels

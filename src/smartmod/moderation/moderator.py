@@ -1,0 +1,105 @@
+"""The user-facing Python API: ``Moderator.load("default").predict(texts)``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy
+
+from smartmod.moderation.bundle import TextModelBundle
+
+__all__ = ["Moderator", "DEFAULT_MODEL_DIR", "resolve_model"]
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "default"
+
+
+def resolve_model(name_or_path: str | Path) -> Path:
+    """``"default"`` is the model bundled in the package; anything else is a bundle directory."""
+    if str(name_or_path) == "default":
+        if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+            raise FileNotFoundError(
+                f"the bundled default model is missing from {DEFAULT_MODEL_DIR}; reinstall smartmod or train one with "
+                "'smartmod train text --config configs/default-text.json'"
+            )
+        return DEFAULT_MODEL_DIR
+    path = Path(name_or_path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no model directory at {path}; pass 'default' or the folder a training run wrote")
+    return path
+
+
+def _windows(text: str, size: int, overlap: int) -> list[str]:
+    """Overlapping character windows covering ``text`` (the text itself when it fits)."""
+    if len(text) <= size:
+        return [text]
+    step = size - overlap
+    return [text[start:start + size] for start in range(0, len(text) - overlap, step)]
+
+
+class Moderator:
+    """Scores texts for every harm category with a calibrated probability.
+
+    Texts longer than the model's window (``window_chars``, 2,000 by default) are cut into
+    overlapping windows, each window is scored, and every category takes its maximum over the
+    windows: harm anywhere in a long text is harm in the text. Empty or whitespace-only texts
+    are scored like any other (they carry no features, so they get the model's base rates).
+    """
+
+    def __init__(self, bundle: TextModelBundle):
+        self.bundle = bundle
+        self.categories: tuple[str, ...] = tuple(bundle.config.categories)
+        self.thresholds: dict[str, float] = dict(bundle.config.thresholds)
+
+    @classmethod
+    def load(cls, name_or_path: str | Path = "default") -> "Moderator":
+        return cls(TextModelBundle.load(resolve_model(name_or_path)))
+
+    @property
+    def name(self) -> str:
+        return self.bundle.config.name
+
+    @property
+    def version(self) -> str:
+        return self.bundle.config.version
+
+    def scores(self, texts: Sequence[str]) -> numpy.ndarray:
+        """Calibrated probabilities, shape ``(len(texts), C)`` in the order of ``categories``."""
+        if isinstance(texts, str):
+            raise TypeError("pass a list of texts, not a single string (wrap it: [text])")
+        for index, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"text {index} is a {type(text).__name__}, not a str")
+        config = self.bundle.config
+        pieces: list[str] = []
+        owner: list[int] = []
+        for index, text in enumerate(texts):
+            windows = _windows(text, config.window_chars, config.window_overlap)
+            pieces.extend(windows)
+            owner.extend([index] * len(windows))
+        window_scores = self.bundle.probabilities(pieces)
+        if len(pieces) == len(texts):
+            return window_scores
+        result = numpy.zeros((len(texts), len(self.categories)), dtype=numpy.float32)
+        numpy.maximum.at(result, numpy.asarray(owner), window_scores)
+        return result
+
+    def predict(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """One ``{category: probability}`` per text."""
+        return [dict(zip(self.categories, map(float, row))) for row in self.scores(texts)]
+
+    def flags(self, scores: numpy.ndarray) -> numpy.ndarray:
+        """Boolean ``(N, C)``: which scores reach their category's threshold."""
+        return scores >= numpy.array([self.thresholds[c] for c in self.categories], dtype=numpy.float32)
+
+    def moderate(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """Scores plus ``flagged`` (any category over threshold) and the ``categories`` flagged."""
+        scores = self.scores(texts)
+        over = self.flags(scores)
+        return [
+            {
+                "scores": dict(zip(self.categories, map(float, row))),
+                "flagged": bool(flags.any()),
+                "categories": [c for c, flag in zip(self.categories, flags) if flag],
+            }
+            for row, flags in zip(scores, over)
+        ]
