@@ -54,7 +54,7 @@ def training_set(strategy: str, features: Any, labels: numpy.ndarray, seed: int)
         extra_features, extra_labels = [], []
         for column in _rare_columns(labels):
             labeled = numpy.flatnonzero(~numpy.isnan(labels[:, column]))
-            y = labels[labeled, column].astype(numpy.int64)
+            y = (labels[labeled, column] >= 0.5).astype(numpy.int64)
             ratio = MIN_POSITIVE_SHARE / (1 - MIN_POSITIVE_SHARE)
             new_x, new_y = smote(features[labeled], y, k=5, ratio=ratio, seed=seed + column)
             synthetic = new_x[len(labeled):]

@@ -38,7 +38,7 @@ __all__ = ["TextTrainingConfig", "load_training_config", "train_text_model", "sp
 
 @dataclass
 class TextTrainingConfig:
-    datasets: list[str] | None = None  # dataset names to train on; None = every shared text dataset
+    datasets: list[str] | None = None  # dataset names to train on; None = every shared text dataset (English records only)
     validation_size: float = 0.1  # early stopping, calibration and thresholds
     holdout_size: float = 0.1  # reported figures only
     seed: int = 0
@@ -100,7 +100,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     from smartmod.moderation.evaluation import calibrate_and_threshold, evaluate_bundle_scores
 
     started = time.perf_counter()
-    records = read_all_text(names=config.datasets)
+    records = [record for record in read_all_text(names=config.datasets) if record.language == "en"]
     texts = [record.text for record in records]
     sources = numpy.array([record.source for record in records])
     labels = label_matrix(records)
