@@ -33,7 +33,7 @@ from smartmod.nn.train import Trainer, predict
 from smartmod.text.normalize import normalize
 from smartmod.text.vectorize import TfidfVectorizer
 
-__all__ = ["TextTrainingConfig", "load_training_config", "train_text_model", "split_records"]
+__all__ = ["TextTrainingConfig", "load_training_config", "train_text_model", "prepare_records", "split_records"]
 
 
 @dataclass
@@ -77,6 +77,15 @@ def load_training_config(path: str | Path) -> TextTrainingConfig:
     return TextTrainingConfig(**document)
 
 
+def prepare_records(config: TextTrainingConfig) -> tuple[list, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """The English records of the configured datasets with their label matrix ``(N, C)``, split
+    groups ``(N,)`` (same normalized text or same source group: one group) and sources ``(N,)``."""
+    records = [record for record in read_all_text(names=config.datasets) if record.language == "en"]
+    texts = [record.text for record in records]
+    groups = combine_groups(group_duplicates(texts, key=normalize), numpy.array([f"{r.source}:{r.group}" for r in records]))
+    return records, label_matrix(records), groups, numpy.array([record.source for record in records])
+
+
 def split_records(labels: numpy.ndarray, groups: numpy.ndarray, sources: numpy.ndarray, config: TextTrainingConfig) -> dict[str, numpy.ndarray]:
     """Row indices of the train, validation and holdout sides."""
     held = config.validation_size + config.holdout_size
@@ -100,11 +109,8 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     from smartmod.moderation.evaluation import calibrate_and_threshold, evaluate_bundle_scores
 
     started = time.perf_counter()
-    records = [record for record in read_all_text(names=config.datasets) if record.language == "en"]
+    records, labels, groups, sources = prepare_records(config)
     texts = [record.text for record in records]
-    sources = numpy.array([record.source for record in records])
-    labels = label_matrix(records)
-    groups = combine_groups(group_duplicates(texts, key=normalize), numpy.array([f"{r.source}:{r.group}" for r in records]))
     sides = split_records(labels, groups, sources, config)
 
     backend.seed(config.seed)
