@@ -39,13 +39,13 @@ __all__ = ["TextTrainingConfig", "load_training_config", "train_text_model", "pr
 @dataclass
 class TextTrainingConfig:
     datasets: list[str] | None = None  # dataset names to train on; None = every shared text dataset (English records only)
+    max_records_per_dataset: int | None = None  # keep a seeded sample of this many per dataset (quick runs, tests)
     validation_size: float = 0.1  # early stopping, calibration and thresholds
     holdout_size: float = 0.1  # reported figures only
     seed: int = 0
     word_ngram_range: list[int] = field(default_factory=lambda: [1, 2])
     char_ngram_range: list[int] = field(default_factory=lambda: [2, 5])
-    max_word_features: int = 40000
-    max_char_features: int = 60000
+    max_features: int = 50000  # most frequent n-grams kept per analyzer (words, characters)
     min_df: int = 2
     hidden: int = 128  # units in the hidden layer
     dropout: float = 0.3
@@ -81,9 +81,22 @@ def prepare_records(config: TextTrainingConfig) -> tuple[list, numpy.ndarray, nu
     """The English records of the configured datasets with their label matrix ``(N, C)``, split
     groups ``(N,)`` (same normalized text or same source group: one group) and sources ``(N,)``."""
     records = [record for record in read_all_text(names=config.datasets) if record.language == "en"]
+    if config.max_records_per_dataset is not None:
+        records = _sample_per_source(records, config.max_records_per_dataset, config.seed)
     texts = [record.text for record in records]
     groups = combine_groups(group_duplicates(texts, key=normalize), numpy.array([f"{r.source}:{r.group}" for r in records]))
     return records, label_matrix(records), groups, numpy.array([record.source for record in records])
+
+
+def _sample_per_source(records: list, limit: int, seed: int) -> list:
+    if limit < 1:
+        raise ValueError(f"max_records_per_dataset must be positive, got {limit}")
+    rng = numpy.random.default_rng(seed)
+    by_source: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        by_source.setdefault(record.source, []).append(index)
+    keep = sorted(i for rows in by_source.values() for i in (rows if len(rows) <= limit else rng.choice(rows, limit, replace=False).tolist()))
+    return [records[i] for i in keep]
 
 
 def split_records(labels: numpy.ndarray, groups: numpy.ndarray, sources: numpy.ndarray, config: TextTrainingConfig) -> dict[str, numpy.ndarray]:
@@ -116,7 +129,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     backend.seed(config.seed)
     vectorizer = TfidfVectorizer(
         word_ngram_range=tuple(config.word_ngram_range), char_ngram_range=tuple(config.char_ngram_range),
-        min_df=config.min_df, max_word_features=config.max_word_features, max_char_features=config.max_char_features,
+        min_df=config.min_df, max_features=config.max_features,
     )
     vectorizer.fit([texts[i] for i in sides["train"]])
     features = vectorizer.transform(texts)
