@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy
+import scipy.sparse
 
 from smartmod.data.categories import CATEGORIES, label_matrix
 from smartmod.data.paths import data_root
 from smartmod.data.splits import combine_groups, group_duplicates, stratified_group_split
 from smartmod.data.text_readers import read_all_text
+from smartmod.moderation.augment import identity_negatives
 from smartmod.moderation.bundle import BundleConfig, TextModelBundle
 from smartmod.moderation.imbalance_strategies import training_set
 from smartmod.nn import Dense, Dropout, ReLU, Sequential, backend
@@ -54,6 +56,7 @@ class TextTrainingConfig:
     epochs: int = 10  # upper bound; early stopping on validation loss usually ends sooner
     patience: int = 2
     imbalance: str = "pos_weight"  # none | pos_weight | focal | oversample | undersample | smote
+    identity_negatives: bool = True  # add benign identity-mention sentences to training (moderation/augment.py)
     threshold_target_precision: float | None = None  # None: thresholds maximize F1 per category
     weight_storage: str = "int8"  # float32 | float16 | int8 (see moderation/quantize.py)
     name: str = "text-tfidf-mlp"
@@ -131,12 +134,17 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
         word_ngram_range=tuple(config.word_ngram_range), char_ngram_range=tuple(config.char_ngram_range),
         min_df=config.min_df, max_features=config.max_features,
     )
-    vectorizer.fit([texts[i] for i in sides["train"]])
+    extra = identity_negatives() if config.identity_negatives else []
+    vectorizer.fit([texts[i] for i in sides["train"]] + [record.text for record in extra])
     features = vectorizer.transform(texts)
+    train_features, train_labels = features[sides["train"]], labels[sides["train"]]
+    if extra:
+        train_features = scipy.sparse.vstack([train_features, vectorizer.transform([record.text for record in extra])]).tocsr()
+        train_labels = numpy.vstack([train_labels, label_matrix(extra)])
     vectorized = time.perf_counter()
 
     network = Sequential(Dense(features.shape[1], config.hidden, init="he_uniform"), ReLU(), Dropout(config.dropout), Dense(config.hidden, len(CATEGORIES)))
-    loss, train_features, train_labels = training_set(config.imbalance, features[sides["train"]], labels[sides["train"]], config.seed)
+    loss, train_features, train_labels = training_set(config.imbalance, train_features, train_labels, config.seed)
     optimizer = Adam(network.parameters(), lr=config.lr)
     trainer = Trainer(network, loss, optimizer, batch_size=config.batch_size, seed=config.seed, progress=config.progress,
                       callbacks=[EarlyStopping("val_loss", patience=config.patience)])
@@ -158,7 +166,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
         "model": {"name": config.name, "version": config.version, "architecture": "TF-IDF (words + character n-grams) → MLP, one sigmoid per category",
                   "features": int(features.shape[1]), "parameters": network.num_parameters(), "weight_storage": config.weight_storage},
         "data": {"datasets": sorted(set(sources.tolist())), "records": len(records), "sha256": _data_fingerprint(sorted(set(sources.tolist()))),
-                 "split_sizes": {side: int(len(rows)) for side, rows in sides.items()}},
+                 "split_sizes": {side: int(len(rows)) for side, rows in sides.items()}, "identity_negatives_added": len(extra)},
         "training": {"config": asdict(config), "epochs_run": len(history["loss"]), "seconds": {"vectorize": round(vectorized - started, 1),
                      "train": round(trained - vectorized, 1), "total": round(time.perf_counter() - started, 1)}},
         "calibration": {"temperatures": temperatures},

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from functools import lru_cache
 
 __all__ = ["CONFUSABLES", "LEET", "LEXICON", "deobfuscate_characters", "join_spaced_letters", "deobfuscate_words"]
 
@@ -118,8 +117,8 @@ def join_spaced_letters(text: str) -> str:
 def deobfuscate_words(text: str) -> str:
     """Read leetspeak, resolve masked words and cut stretched letters.
 
-    Run it after e-mail addresses and ``@mentions`` have been replaced: it reads their ``@``
-    as the letter ``a``.
+    Run it after e-mail addresses and ``@mentions`` have been replaced: it would cut an
+    address in two at its ``@``.
     """
     text = _OBFUSCATED_WORD.sub(_deobfuscate_match, text)
     if _STRETCH.search(text):
@@ -135,7 +134,6 @@ def _deobfuscate_match(match: re.Match[str]) -> str:
     return _deobfuscate_word(match.group())
 
 
-@lru_cache(maxsize=1 << 16)
 def _deobfuscate_word(word: str) -> str:
     """Leetspeak then masks, for one word of ``[a-z0-9_@$*#!]`` (punctuation around it kept)."""
     leading, body, trailing = _PUNCTUATION_AROUND.fullmatch(word).groups()
@@ -177,7 +175,6 @@ def _destretch_match(match: re.Match[str]) -> str:
     return _destretch(match.group())
 
 
-@lru_cache(maxsize=1 << 14)
 def _destretch(word: str) -> str:
     """Cut each run of 3+ equal letters to 1 or 2, preferring a spelling that starts a lexicon entry."""
     pieces = _LETTER_RUN.split(word)  # [text, letter, text, letter, ..., text]

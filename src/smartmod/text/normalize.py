@@ -8,8 +8,8 @@ The steps, in order:
    de-obfuscation could spell them);
 2. Unicode NFKC (fullwidth ``ｆｕｃｋ``, mathematical 𝐟𝐮𝐜𝐤 and circled ⓕⓤⓒⓚ letters become
    ``fuck``) and case folding (:meth:`str.casefold`); curly quotes become straight ones; with
-   ``deobfuscate``, look-alike letters become Latin ones and invisible characters and accents
-   on Latin letters are deleted (:func:`~smartmod.text.deobfuscate.deobfuscate_characters`);
+   ``deobfuscate``, look-alike letters become Latin ones and invisible characters and combining
+   marks (accents) are deleted (:func:`~smartmod.text.deobfuscate.deobfuscate_characters`);
 3. placeholders, each a word of its own: ``xxurl`` for web addresses (and the datasets' literal
    ``URL`` and ``<url>``), ``xxemail`` for e-mail addresses, ``xxuser`` for user mentions
    (``@name``, and the datasets' literal ``@USER`` and ``<user>``);
@@ -29,7 +29,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from smartmod.text.deobfuscate import deobfuscate_characters, deobfuscate_words, join_spaced_letters
 
@@ -69,22 +69,17 @@ def normalize(text: str, deobfuscate: bool = True) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"normalize expects a str, got {type(text).__name__}")
-    text = _fold_characters(text, deobfuscate)
-    text = " ".join([_normalize_word(word, deobfuscate) for word in text.split()])
+    normalize_word = _NORMALIZE_WORD[bool(deobfuscate)]
+    text = " ".join(map(normalize_word, _fold_characters(text, deobfuscate).split()))
     if deobfuscate:
         joined = join_spaced_letters(text)
         if joined != text:  # the joined words ("s h i i i t") need the word steps as well
-            text = " ".join([_normalize_word(word, deobfuscate) for word in joined.split()])
+            text = " ".join(map(normalize_word, joined.split()))
     return text
 
 
-@lru_cache(maxsize=1 << 17)
-def _normalize_word(word: str, deobfuscate: bool) -> str:
-    """Steps 3 to 6 for one whitespace-free ``word``; no pattern they use spans whitespace.
-
-    Words repeat (Zipf's law), so remembering the answer for the most recent ones makes
-    :func:`normalize` several times faster on real text.
-    """
+def _word_steps(word: str, deobfuscate: bool) -> str:
+    """Steps 3 to 5 for one whitespace-free ``word``; no pattern they use spans whitespace."""
     text = _replace_addresses(word)
     if deobfuscate:
         text = deobfuscate_words(text)
@@ -92,7 +87,13 @@ def _normalize_word(word: str, deobfuscate: bool) -> str:
     if len(pieces) == 1:
         return pieces[0]
     # a placeholder split the word, and what is left of it may read differently ("0@0a" → "@0a")
-    return " ".join([piece if piece in PLACEHOLDERS else _normalize_word(piece, deobfuscate) for piece in pieces])
+    normalize_word = _NORMALIZE_WORD[deobfuscate]
+    return " ".join([piece if piece in PLACEHOLDERS else normalize_word(piece) for piece in pieces])
+
+
+# Words repeat (Zipf's law): remembering the steps' result for recent words makes normalize
+# several times faster on real text.
+_NORMALIZE_WORD = {flag: lru_cache(maxsize=1 << 17)(partial(_word_steps, deobfuscate=flag)) for flag in (False, True)}
 
 
 def _straighten_quotes(text: str) -> str:

@@ -15,9 +15,8 @@ TF-IDF is counts, then weighting, as in scikit-learn's ``TfidfVectorizer``::
 so with ``analyzer="word+char"`` a row holds two unit vectors side by side, as a
 scikit-learn ``FeatureUnion`` of a word and a character vectorizer gives (norm sqrt(2)).
 
-Speed: a word's character n-gram ids are computed once and kept (words repeat), per-text
-work is ``re.findall`` plus C-level ``map``/``bytes.join``; counting and weighting run in
-NumPy/SciPy over the whole batch.
+Counting is :func:`~smartmod.text.ngram_counts.count_ngrams`; weighting runs in NumPy over
+the whole batch.
 """
 from __future__ import annotations
 
@@ -25,9 +24,8 @@ import inspect
 import itertools
 import json
 import os
-from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +33,9 @@ import numpy
 import scipy.sparse
 
 from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, save_arrays
+from smartmod.text.ngram_counts import CharNgramColumns, count_ngrams
 from smartmod.text.normalize import normalize
-from smartmod.text.tokenize import char_ngrams, check_ngram_range, word_ngrams, word_tokens
+from smartmod.text.tokenize import check_ngram_range
 
 __all__ = ["CountVectorizer", "TfidfVectorizer"]
 
@@ -44,8 +43,6 @@ VECTORIZER_FORMAT = "smartmod.text.vectorizer"
 FORMAT_VERSION = 1
 CONFIG_FILE, ARRAYS_FILE = "vectorizer.json", "arrays.npz"
 ANALYZERS = {"word": ("word",), "char": ("char",), "word+char": ("word", "char")}
-_CHUNK_SIZE = 4096  # texts counted per batch: bounds the temporary id lists
-_WORD_CACHE_SIZE = 1 << 17  # words whose character n-gram ids are remembered
 
 
 class CountVectorizer:
@@ -114,12 +111,16 @@ class CountVectorizer:
         counts = self._count(texts, growing)
         if counts[0].shape[0] == 0:
             raise ValueError("fit needs at least one text, got none")
-        self.vocabularies_ = {}
+        vocabularies = {}
         for position, (name, matrix) in enumerate(zip(self._analyzers(), counts)):
             columns, features = self._select_features(name, matrix, list(growing[name]))
-            self.vocabularies_[name] = {feature: column for column, feature in enumerate(features)}
-            counts[position] = matrix[:, columns]
-        self._char_ngram_ids = None  # its ids were the growing vocabulary's
+            vocabularies[name] = {feature: column for column, feature in enumerate(features)}
+            counts[position] = matrix.tocsc()[:, columns].tocsr()  # CSR back from CSC has sorted columns
+            if name == "char":  # the cache holds the growing vocabulary's columns
+                new_columns = numpy.full(matrix.shape[1], -1, dtype=numpy.int64)
+                new_columns[columns] = numpy.arange(len(columns))
+                self._char_columns = self._char_columns.renumbered(new_columns, vocabularies["char"])
+        self.vocabularies_ = vocabularies
         self._fit_weights(counts)
         return self._weight(counts)
 
@@ -183,12 +184,14 @@ class CountVectorizer:
             raise SerializationError(f"{directory} was written by a newer smartmod (vectorizer format {document['format_version']}); upgrade smartmod")
         if document.get("class") != cls.__name__:
             raise SerializationError(f"{directory} holds a {document.get('class')}, not a {cls.__name__}; load it with {document.get('class')}.load")
-        config = dict(document["config"])
-        config["preprocess"] = _resolve_preprocess(config["preprocess"], preprocess, directory)
+        config = dict(document.get("config") or {})
+        config["preprocess"] = _resolve_preprocess(config.get("preprocess"), preprocess, directory)
         try:
             vectorizer = cls(**config)
-            vectorizer.vocabularies_ = {name: {feature: column for column, feature in enumerate(features)} for name, features in document["features"].items()}
             vectorizer._check_parameters()
+            vectorizer.vocabularies_ = {name: {feature: column for column, feature in enumerate(features)} for name, features in document["features"].items()}
+            if tuple(vectorizer.vocabularies_) != vectorizer._analyzers():
+                raise ValueError(f"features for {list(vectorizer.vocabularies_)}, but analyzer {vectorizer.analyzer!r} needs {list(vectorizer._analyzers())}")
             vectorizer._set_state_arrays(load_arrays(directory / ARRAYS_FILE))
         except (KeyError, TypeError, ValueError) as error:
             if isinstance(error, SerializationError):
@@ -219,58 +222,15 @@ class CountVectorizer:
         return ANALYZERS[self.analyzer]
 
     def _count(self, texts: Iterable[str], vocabularies: dict[str, dict[str, int]]) -> list[scipy.sparse.csr_matrix]:
-        """Count the n-grams of ``texts``: one (N, V_block) float64 matrix per analyzer.
-
-        ``vocabularies`` map n-grams to columns; when they are defaultdicts (fitting), new
-        n-grams get the next column.
-        """
-        if isinstance(texts, str):
-            raise TypeError("texts must be an iterable of str (one per document), got a single str; wrap it in a list")
-        chunks = [self._count_chunk(chunk, start, vocabularies) for start, chunk in _chunks(texts, _CHUNK_SIZE)]
-        counts = []
-        for position, name in enumerate(self._analyzers()):
-            width = len(vocabularies[name])
-            blocks = [scipy.sparse.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], width)) for m in (c[position] for c in chunks)]
-            counts.append(scipy.sparse.vstack(blocks, format="csr") if blocks else scipy.sparse.csr_matrix((0, width)))
-        return counts
-
-    def _count_chunk(self, texts: list[str], start: int, vocabularies: dict[str, dict[str, int]]) -> list[scipy.sparse.csr_matrix]:
-        """:meth:`_count` for texts ``start`` to ``start + len(texts)``, widths as seen so far."""
-        analyzers, preprocess, keep_emoji = self._analyzers(), self.preprocess, self.keep_emoji
-        word_range = self.word_ngram_range
-        word_ids = _lookup_many(vocabularies.get("word", {}))
-        char_ids = self._char_ngram_id_cache(vocabularies).__getitem__ if "char" in analyzers else None
-        ids: dict[str, list[int]] = {"word": [], "char": []}
-        char_bytes: list[bytes] = []
-        ends: dict[str, list[int]] = {"word": [], "char": []}
-        char_end = 0
-        for index, text in enumerate(texts, start):
-            if not isinstance(text, str):
-                raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
-            tokens = word_tokens(preprocess(text) if preprocess is not None else text, keep_emoji)
-            if word_ids is not None and "word" in analyzers:
-                ids["word"].extend(word_ids(word_ngrams(tokens, word_range)))
-                ends["word"].append(len(ids["word"]))
-            if char_ids is not None:
-                chunk = b"".join(map(char_ids, tokens))
-                char_bytes.append(chunk)
-                char_end += len(chunk)
-                ends["char"].append(char_end)
-        columns = {
-            "word": numpy.array(ids["word"], dtype=numpy.int64),
-            "char": numpy.frombuffer(b"".join(char_bytes), dtype=numpy.int32),
-        }
-        ends["char"] = [end // columns["char"].itemsize for end in ends["char"]]
-        return [_count_matrix(columns[name], ends[name], len(texts), len(vocabularies[name])) for name in analyzers]
-
-    def _char_ngram_id_cache(self, vocabularies: dict[str, dict[str, int]]) -> _CharNgramIds:
-        """The word → character n-gram ids cache for ``vocabularies["char"]``, kept between calls."""
-        vocabulary = vocabularies["char"]
-        cache = getattr(self, "_char_ngram_ids", None)
-        if cache is None or cache.vocabulary is not vocabulary:
-            cache = _CharNgramIds(vocabulary, tuple(self.char_ngram_range))
-            self._char_ngram_ids = cache
-        return cache
+        """One (N, V_block) float64 count matrix per analyzer; see :func:`count_ngrams`."""
+        char_columns = None
+        if "char" in self._analyzers():
+            char_columns = getattr(self, "_char_columns", None)
+            if char_columns is None or char_columns.vocabulary is not vocabularies["char"]:
+                char_columns = self._char_columns = CharNgramColumns(vocabularies["char"], tuple(self.char_ngram_range))
+        return count_ngrams(
+            texts, vocabularies, word_ngram_range=tuple(self.word_ngram_range), char_columns=char_columns, keep_emoji=self.keep_emoji, preprocess=self.preprocess
+        )
 
     # ------------------------------------------------------------------ fitting and weighting
 
@@ -401,58 +361,6 @@ class TfidfVectorizer(CountVectorizer):
         if idf is None or idf.shape != (n_features,):
             raise ValueError(f"expected an idf array of shape ({n_features},) in {ARRAYS_FILE}, got {None if idf is None else idf.shape}")
         self.idf_ = idf.astype(numpy.float64)
-
-
-class _CharNgramIds(dict):
-    """word → the int32 bytes of its character n-gram columns, computed on first use.
-
-    Words repeat, so a text's character features cost one dict lookup per word. Unknown
-    n-grams are dropped, or, when ``vocabulary`` is a defaultdict (fitting), added. The
-    cache empties itself when it reaches its size limit.
-    """
-
-    def __init__(self, vocabulary: dict[str, int], ngram_range: tuple[int, int]):
-        super().__init__()
-        self.vocabulary = vocabulary
-        self.ngram_range = ngram_range
-
-    def __missing__(self, word: str) -> bytes:
-        ngrams = char_ngrams(word, self.ngram_range)
-        if isinstance(self.vocabulary, defaultdict):
-            columns = array("i", map(self.vocabulary.__getitem__, ngrams))
-        else:
-            columns = array("i", [column for column in map(self.vocabulary.get, ngrams, itertools.repeat(-1)) if column >= 0])
-        if len(self) >= _WORD_CACHE_SIZE:
-            self.clear()
-        self[word] = encoded = columns.tobytes()
-        return encoded
-
-
-def _lookup_many(vocabulary: dict[str, int]) -> Callable[[list[str]], Iterator[int]]:
-    """A function from n-grams to their columns: -1 when unknown, new columns for a defaultdict."""
-    if isinstance(vocabulary, defaultdict):
-        return lambda ngrams: map(vocabulary.__getitem__, ngrams)
-    return lambda ngrams: map(vocabulary.get, ngrams, itertools.repeat(-1))
-
-
-def _count_matrix(columns: numpy.ndarray, ends: list[int], n_rows: int, n_columns: int) -> scipy.sparse.csr_matrix:
-    """Counts of each column per row, shape (n_rows, n_columns), from the column ids of each row.
-
-    ``columns[ends[i - 1]:ends[i]]`` are row ``i``'s ids, -1 for unknown n-grams (skipped).
-    """
-    rows = numpy.repeat(numpy.arange(n_rows), numpy.diff(numpy.asarray(ends, dtype=numpy.int64), prepend=0))
-    known = columns >= 0
-    ones = numpy.ones(int(known.sum()), dtype=numpy.float64)
-    # COO to CSR sums the duplicates: the count of each (row, column)
-    return scipy.sparse.csr_matrix((ones, (rows[known], columns[known])), shape=(n_rows, n_columns))
-
-
-def _chunks(texts: Iterable[str], size: int) -> Iterator[tuple[int, list[str]]]:
-    """``(start, texts[start:start + size])`` for consecutive chunks of an iterable."""
-    iterator, start = iter(texts), 0
-    while chunk := list(itertools.islice(iterator, size)):
-        yield start, chunk
-        start += len(chunk)
 
 
 def _resolve_preprocess(saved: str | None, given: Callable[[str], str] | None, directory: Path) -> Callable[[str], str] | None:

@@ -1,0 +1,173 @@
+"""Counting the word and character n-grams of many texts into sparse matrices, fast.
+
+Per text, the Python work is one ``re.findall`` (:func:`word_tokens`), the word n-grams'
+``dict.get`` through C-level ``map``, and one ``bytes.join`` of cached per-word character
+n-gram columns (:class:`CharNgramColumns`): words repeat, so a word's character n-grams are
+looked up once. The column ids of a batch go to SciPy at once, which sums them into counts.
+"""
+from __future__ import annotations
+
+import itertools
+from array import array
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy
+import scipy.sparse
+
+from smartmod.text.tokenize import char_ngrams, word_ngrams, word_tokens
+
+__all__ = ["CharNgramColumns", "count_ngrams"]
+
+_CHUNK_SIZE = 4096  # texts counted per batch: bounds the temporary id lists
+_CACHE_SIZE = 1 << 17  # words whose character n-gram columns are remembered
+_INT32_BYTES = 4
+
+
+class CharNgramColumns(dict):
+    """word → the columns of its character n-grams (:func:`char_ngrams`), as int32 bytes.
+
+    Filled on first use of each word. An unknown n-gram is column -1 (skipped when counting),
+    or, when ``vocabulary`` is a ``defaultdict`` that numbers new keys (while fitting), gets
+    the next column. Empties itself when it holds ``2 ** 17`` words, so memory stays bounded
+    on endless streams of new words.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], ngram_range: tuple[int, int]):
+        super().__init__()
+        self.vocabulary = vocabulary
+        self.ngram_range = ngram_range
+
+    def __missing__(self, word: str) -> bytes:
+        encoded = array("i", _lookup_many(self.vocabulary)(char_ngrams(word, self.ngram_range))).tobytes()
+        if len(self) >= _CACHE_SIZE:
+            self.clear()
+        self[word] = encoded
+        return encoded
+
+    def renumbered(self, new_columns: numpy.ndarray, vocabulary: dict[str, int]) -> CharNgramColumns:
+        """This cache for ``vocabulary``, whose column for old column ``c`` is ``new_columns[c]`` (-1: dropped).
+
+        Fitting fills the cache with the columns of every n-gram seen; renumbering it keeps
+        the work done for the words of the training texts, which are most words to come.
+        Only a cache filled while fitting (no unknown n-grams) can be renumbered.
+        """
+        renumbered = CharNgramColumns(vocabulary, self.ngram_range)
+        old = numpy.frombuffer(b"".join(self.values()), dtype=numpy.int32)
+        if old.size and old.min() < 0:
+            raise ValueError("this cache holds unknown n-grams (column -1); only a cache filled while fitting can be renumbered")
+        encoded = new_columns[old].astype(numpy.int32).tobytes()
+        ends = itertools.accumulate(map(len, self.values()))
+        renumbered.update(zip(self, (encoded[start:end] for start, end in itertools.pairwise(itertools.chain([0], ends)))))
+        return renumbered
+
+
+def count_ngrams(
+    texts: Iterable[str],
+    vocabularies: dict[str, dict[str, int]],
+    word_ngram_range: tuple[int, int],
+    char_columns: CharNgramColumns | None,
+    keep_emoji: bool,
+    preprocess: Callable[[str], str] | None,
+) -> list[scipy.sparse.csr_matrix]:
+    """How often each n-gram of ``vocabularies`` occurs in each text.
+
+    Parameters
+    ----------
+    texts : iterable of N str
+    vocabularies : dict of str to dict of str to int
+        ``"word"`` and/or ``"char"``: n-gram → column. A ``defaultdict`` numbering new keys
+        (``defaultdict(itertools.count().__next__)``) learns every n-gram it meets.
+    word_ngram_range : (int, int)
+        For the ``"word"`` vocabulary.
+    char_columns : CharNgramColumns or None
+        The per-word cache over ``vocabularies["char"]``; needed when that key is present.
+    keep_emoji : bool
+        Emoji are tokens (:func:`word_tokens`).
+    preprocess : callable or None
+        Applied to each text before tokenization.
+
+    Returns
+    -------
+    list of scipy.sparse.csr_matrix, each (N, len(vocabulary)), float64
+        One per vocabulary, in the order of ``vocabularies``; indices sorted within rows.
+    """
+    if isinstance(texts, str):
+        raise TypeError("texts must be an iterable of str (one per document), got a single str; wrap it in a list")
+    chunks = [
+        _count_chunk(chunk, start, vocabularies, word_ngram_range, char_columns, keep_emoji, preprocess)
+        for start, chunk in _chunks(texts, _CHUNK_SIZE)
+    ]
+    counts = []
+    for position, vocabulary in enumerate(vocabularies.values()):
+        width = len(vocabulary)  # the first chunks of a fit saw fewer n-grams: widen them
+        widened = [scipy.sparse.csr_matrix((c.data, c.indices, c.indptr), shape=(c.shape[0], width)) for c in (matrices[position] for matrices in chunks)]
+        counts.append(scipy.sparse.vstack(widened, format="csr") if widened else scipy.sparse.csr_matrix((0, width)))
+    return counts
+
+
+def _count_chunk(
+    texts: list[str],
+    start: int,
+    vocabularies: dict[str, dict[str, int]],
+    word_ngram_range: tuple[int, int],
+    char_columns: CharNgramColumns | None,
+    keep_emoji: bool,
+    preprocess: Callable[[str], str] | None,
+) -> list[scipy.sparse.csr_matrix]:
+    """:func:`count_ngrams` for the texts numbered from ``start``; widths are the vocabularies' sizes so far."""
+    word_columns = _lookup_many(vocabularies["word"]) if "word" in vocabularies else None
+    char_columns_of = char_columns.__getitem__ if "char" in vocabularies else None
+    word_ids: list[int] = []
+    word_ends: list[int] = []
+    char_ids: list[bytes] = []  # int32 bytes, one entry per text
+    char_ends: list[int] = []  # in bytes
+    char_length = 0
+    for index, text in enumerate(texts, start):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
+        tokens = word_tokens(preprocess(text) if preprocess is not None else text, keep_emoji)
+        if word_columns is not None:
+            word_ids.extend(word_columns(word_ngrams(tokens, word_ngram_range)))
+            word_ends.append(len(word_ids))
+        if char_columns_of is not None:
+            encoded = b"".join(map(char_columns_of, tokens))
+            char_ids.append(encoded)
+            char_length += len(encoded)
+            char_ends.append(char_length)
+    matrices = []
+    if word_columns is not None:
+        matrices.append(_count_matrix(numpy.array(word_ids, dtype=numpy.int64), numpy.array(word_ends), len(vocabularies["word"])))
+    if char_columns_of is not None:
+        columns = numpy.frombuffer(b"".join(char_ids), dtype=numpy.int32)
+        matrices.append(_count_matrix(columns, numpy.array(char_ends) // _INT32_BYTES, len(vocabularies["char"])))
+    return matrices
+
+
+def _lookup_many(vocabulary: dict[str, int]) -> Callable[[list[str]], Iterator[int]]:
+    """A function from n-grams to their columns: -1 when unknown, new columns for a defaultdict."""
+    if isinstance(vocabulary, defaultdict):
+        return lambda ngrams: map(vocabulary.__getitem__, ngrams)
+    return lambda ngrams: map(vocabulary.get, ngrams, itertools.repeat(-1))
+
+
+def _count_matrix(columns: numpy.ndarray, ends: numpy.ndarray, n_columns: int) -> scipy.sparse.csr_matrix:
+    """How often each column occurs in each row, shape (len(ends), n_columns).
+
+    ``columns[ends[i - 1]:ends[i]]`` are the column ids of row ``i``; -1 (unknown n-gram) is skipped.
+    """
+    rows = numpy.repeat(numpy.arange(len(ends)), numpy.diff(ends, prepend=0))
+    known = columns >= 0
+    ones = numpy.ones(int(known.sum()), dtype=numpy.float64)
+    # COO to CSC sums the duplicates, the count of each (row, column); rows come in order, so no
+    # sort is needed, and CSC to CSR (a counting transpose) leaves each row's columns sorted
+    counts = scipy.sparse.csc_matrix((ones, (rows[known], columns[known])), shape=(len(ends), n_columns))
+    return counts.tocsr()
+
+
+def _chunks(texts: Iterable[str], size: int) -> Iterator[tuple[int, list[str]]]:
+    """``(start, texts[start:start + size])`` for consecutive chunks of an iterable."""
+    iterator, start = iter(texts), 0
+    while chunk := list(itertools.islice(iterator, size)):
+        yield start, chunk
+        start += len(chunk)
