@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install setup test bench mnist clean
+.PHONY: install setup test bench moderate mnist clean
+
+TEXT ?= You are a worthless idiot, shut up.
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +24,13 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/mlp_speed.py
+	$(BIN)/python bench/moderate_speed.py
+
+# Score a comment with the bundled default model: make moderate TEXT="..."
+moderate: install
+	$(BIN)/smartmod moderate "$(TEXT)"
 
 mnist: install
 	$(BIN)/smartmod train mnist

@@ -18,12 +18,15 @@ from smartmod.moderation.probes import identity_flag_rate, obfuscation_recall
 __all__ = ["calibrate_and_threshold", "headline_figures", "evaluate_bundle_scores", "evaluate_command"]
 
 
-def calibrate_and_threshold(logits: numpy.ndarray, labels: numpy.ndarray, categories: Sequence[str], target_precision: float | None) -> tuple[dict[str, float], dict[str, float]]:
-    """Temperatures fitted on validation logits, then per-category thresholds on the calibrated scores."""
+def calibrate_and_threshold(logits: numpy.ndarray, labels: numpy.ndarray, categories: Sequence[str], target_precision: float | None,
+                            floor: float = 0.0) -> tuple[dict[str, float], dict[str, float]]:
+    """Temperatures fitted on validation logits, then per-category thresholds on the calibrated
+    scores (max-F1 or a target precision), never below ``floor``: for rare categories the max-F1
+    threshold on a few hundred positives can sit at a few percent and flag benign text."""
     temperatures = fit_temperatures(labels, logits)
     calibrated = apply_temperature(logits, temperatures)
     choices = choose_thresholds(labels, calibrated, list(categories), target_precision=target_precision)
-    return ({c: float(t) for c, t in zip(categories, temperatures)}, {c: float(choices[c].threshold) for c in categories})
+    return ({c: float(t) for c, t in zip(categories, temperatures)}, {c: max(float(choices[c].threshold), floor) for c in categories})
 
 
 def _binary_f1(y: numpy.ndarray, predicted: numpy.ndarray) -> float:

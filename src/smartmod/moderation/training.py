@@ -56,8 +56,9 @@ class TextTrainingConfig:
     epochs: int = 10  # upper bound; early stopping on validation loss usually ends sooner
     patience: int = 2
     imbalance: str = "pos_weight"  # none | pos_weight | focal | oversample | undersample | smote
-    identity_negatives: bool = True  # add benign identity-mention sentences to training (moderation/augment.py)
+    identity_negatives: int = 10  # copies of the benign identity-mention sentences added to training (0: none; moderation/augment.py)
     threshold_target_precision: float | None = None  # None: thresholds maximize F1 per category
+    threshold_floor: float = 0.5  # never flag below this calibrated probability ("more likely harmful than not")
     weight_storage: str = "int8"  # float32 | float16 | int8 (see moderation/quantize.py)
     name: str = "text-tfidf-mlp"
     version: str = "1"
@@ -134,7 +135,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
         word_ngram_range=tuple(config.word_ngram_range), char_ngram_range=tuple(config.char_ngram_range),
         min_df=config.min_df, max_features=config.max_features,
     )
-    extra = identity_negatives() if config.identity_negatives else []
+    extra = identity_negatives() * config.identity_negatives
     vectorizer.fit([texts[i] for i in sides["train"]] + [record.text for record in extra])
     features = vectorizer.transform(texts)
     train_features, train_labels = features[sides["train"]], labels[sides["train"]]
@@ -153,7 +154,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     trained = time.perf_counter()
 
     validation_logits = numpy.asarray(predict(network, features[sides["validation"]]))
-    temperatures, thresholds = calibrate_and_threshold(validation_logits, labels[sides["validation"]], CATEGORIES, config.threshold_target_precision)
+    temperatures, thresholds = calibrate_and_threshold(validation_logits, labels[sides["validation"]], CATEGORIES, config.threshold_target_precision, config.threshold_floor)
     bundle_config = BundleConfig(categories=list(CATEGORIES), thresholds=thresholds, temperatures=temperatures, network=network.to_config(),
                                  name=config.name, version=config.version, weight_storage=config.weight_storage)
     bundle = TextModelBundle(bundle_config, vectorizer, network)
