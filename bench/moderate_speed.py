@@ -45,8 +45,8 @@ def main() -> None:
             print("alt-profanity-check is not installed: pip install -e '.[bench]' to compare")
             return
         start = time.perf_counter()
-        frame = pandas.read_csv(source)
-        frame["offensive"] = predict_prob(frame["text"].astype(str).tolist())
+        frame = pandas.read_csv(source, dtype=str, keep_default_na=False)
+        frame["offensive"] = predict_prob(frame["text"].tolist())
         frame.to_csv(Path(directory) / "peer.csv", index=False)
         peer = time.perf_counter() - start
         print(f"alt-profanity-check (in-process, file to file): {peer:.2f} s, {len(texts) / peer:,.0f} texts/s")

@@ -23,6 +23,7 @@ def _add_moderate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-format", choices=("csv", "jsonl", "parquet"), help="output format (default: from the extension; stdout: jsonl)")
     parser.add_argument("--model", default="default", help="'default' (bundled) or a model directory")
     parser.add_argument("--batch-size", type=int, default=4096, help="texts scored at once")
+    parser.add_argument("--workers", type=int, help="processes scoring batches in parallel (default: one per CPU core)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -36,13 +37,15 @@ def _run_moderate(args: argparse.Namespace) -> int:
         raise ValueError("nothing to score: give texts as arguments or --input FILE ('-' for standard input)")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {args.batch_size}")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be positive, got {args.workers}")
     moderator = Moderator.load(args.model)
     if args.texts:
         for text, result in zip(args.texts, moderator.moderate(args.texts)):
             print(json.dumps({"text": text, **result}, ensure_ascii=False))
         return 0
     summary = moderate_file(moderator, args.input, args.output, text_column=args.text_column, input_format=args.input_format,
-                            output_format=args.output_format, batch_size=args.batch_size, progress=not args.no_progress)
+                            output_format=args.output_format, batch_size=args.batch_size, workers=args.workers, progress=not args.no_progress)
     print(f"smartmod: scored {summary['texts']} texts in {summary['seconds']:.1f} s ({summary['texts_per_second']:.0f} texts/s), "
           f"{summary['flagged']} flagged", file=sys.stderr)
     return 0

@@ -71,3 +71,13 @@ def test_bundled_default_model_loads_and_flags_an_insult():
     moderator = Moderator.load("default")
     clean, insult = moderator.moderate(["Thank you for the thoughtful review.", "You are a worthless idiot, shut up."])
     assert not clean["flagged"] and insult["flagged"]
+
+
+def test_parallel_batches_give_the_same_scores_as_serial(tiny_bundle_dir, monkeypatch):
+    from smartmod.moderation import batch
+
+    moderator = Moderator.load(tiny_bundle_dir)
+    texts = [f"you are idiot number {i}" if i % 3 else f"have a nice day {i}" for i in range(200)]
+    monkeypatch.setattr(batch, "PARALLEL_MINIMUM", 10)
+    parallel = numpy.vstack([scores for _, scores in batch.score_in_batches(moderator, texts, batch_size=32, workers=2)])
+    numpy.testing.assert_array_equal(parallel, moderator.scores(texts))

@@ -1,0 +1,80 @@
+"""Training the text model on a slice of the shared data, and evaluating it from the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas
+import pytest
+
+from smartmod.moderation import Moderator
+from smartmod.moderation.training import TextTrainingConfig, load_training_config, train_text_model
+from tests.conftest import require_data
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    require_data("text/sms-spam/train.csv.gz")
+    require_data("text/olid/olid-training-v1.0.tsv")
+    root = tmp_path_factory.mktemp("training")
+    config = TextTrainingConfig(datasets=["sms-spam", "olid"], max_records_per_dataset=1500, epochs=4, hidden=32, max_features=20000,
+                                identity_negatives=1, progress=False)
+    card = train_text_model(config, root / "model", report_dir=root / "report")
+    return root, card
+
+
+def test_training_on_a_slice_learns_spam_and_offense(trained):
+    _, card = trained
+    figures = card["holdout_figures"]
+    assert figures["sms_spam_f1"] > 0.8, figures
+    assert figures["olid_offensive_auc"] > 0.65, figures
+    assert card["data"]["datasets"] == ["olid", "sms-spam"]
+    assert sum(card["data"]["split_sizes"].values()) == 3000
+
+
+def test_trained_bundle_loads_and_scores(trained):
+    root, _ = trained
+    moderator = Moderator.load(root / "model")
+    spam, ham = moderator.predict(["WINNER!! Claim your free prize now, call 09061701461", "ok see you at lunch"])
+    assert spam["spam"] > ham["spam"]
+
+
+def test_report_is_written_as_json_html_and_plots(trained):
+    root, _ = trained
+    report = json.loads((root / "report" / "report.json").read_text())
+    assert set(report["per_dataset"]) == {"olid", "sms-spam"}
+    assert report["history"]["val_loss"] and set(report["plots"]) >= {"roc", "reliability", "learning_curves"}
+    assert (root / "report" / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert list((root / "report").glob("*.png"))
+
+
+def test_evaluate_cli_on_a_labeled_file(trained, tmp_path):
+    root, _ = trained
+    source = tmp_path / "labeled.csv"
+    pandas.DataFrame({"text": ["free prize call now 0800", "see you soon", "WIN cash now!!! txt WIN to 80086", "thanks mate"],
+                      "spam": [1, 0, 1, 0]}).to_csv(source, index=False)
+    result = subprocess.run([sys.executable, "-m", "smartmod.cli", "evaluate", str(root / "model"), "--data", str(source), "--output", str(tmp_path / "eval")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "eval" / "report.html").exists() and (tmp_path / "eval" / "report.json").exists()
+
+
+def test_evaluate_cli_rejects_unknown_data(trained, tmp_path):
+    root, _ = trained
+    result = subprocess.run([sys.executable, "-m", "smartmod.cli", "evaluate", str(root / "model"), "--data", "nonexistent-set", "--output", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "neither a shared dataset" in result.stderr
+
+
+def test_training_config_rejects_unknown_keys(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"hiden": 3}))
+    with pytest.raises(ValueError, match="unknown keys \\['hiden'\\]"):
+        load_training_config(path)
+
+
+def test_shipped_config_is_loadable():
+    config = load_training_config(Path(__file__).resolve().parents[2] / "configs" / "default-text.json")
+    assert config.weight_storage == "int8" and config.imbalance == "none"
