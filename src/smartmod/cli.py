@@ -88,12 +88,13 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
                         help="shared dataset names (scored on the model's own holdout split) or labeled files (CSV/JSONL with a text column and 0/1 category columns)")
     parser.add_argument("--output", required=True, help="directory for report.json, report.html and the plots")
     parser.add_argument("--text-column", default="text")
+    parser.add_argument("--cross-dataset", help="JSON matrix written by bench/cross_dataset.py, rendered in the report")
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from smartmod.moderation.evaluation import evaluate_command
 
-    summary = evaluate_command(args.model, args.data, args.output, text_column=args.text_column)
+    summary = evaluate_command(args.model, args.data, args.output, text_column=args.text_column, cross_dataset=args.cross_dataset)
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -79,7 +79,7 @@ def headline_figures(probabilities: numpy.ndarray, labels: numpy.ndarray, source
 
 
 def evaluate_bundle_scores(bundle: Any, texts: list[str], labels: numpy.ndarray, sources: numpy.ndarray, originals: Sequence[dict], *,
-                           history: dict | None = None, report_dir: str | Path | None = None) -> dict[str, Any]:
+                           history: dict | None = None, report_dir: str | Path | None = None, cross_dataset: dict | None = None) -> dict[str, Any]:
     """Headline figures, probes and (optionally) the full report of ``bundle`` on labeled rows."""
     from smartmod.moderation.moderator import Moderator
 
@@ -96,16 +96,17 @@ def evaluate_bundle_scores(bundle: Any, texts: list[str], labels: numpy.ndarray,
     figures["identity_mentions"] = identity_flag_rate(lambda batch: moderator.flags(moderator.scores(batch)).any(axis=1))
     if report_dir is not None:
         report = EvaluationReport(labels, 1 / (1 + numpy.exp(-logits.astype(numpy.float64))), categories, [thresholds[c] for c in categories],
-                                  sources=sources, texts=texts, history=history, temperatures=temperatures,
+                                  sources=sources, texts=texts, history=history, temperatures=temperatures, cross_dataset=cross_dataset,
                                   title=f"{bundle.config.name} v{bundle.config.version}: holdout evaluation")
         report.write(report_dir)
         Path(report_dir, "headline.json").write_text(json.dumps(figures, indent=2, default=float), encoding="utf-8")
     return figures
 
 
-def evaluate_command(model: str, data: list[str], output: str | Path, text_column: str = "text") -> dict[str, Any]:
+def evaluate_command(model: str, data: list[str], output: str | Path, text_column: str = "text", cross_dataset: str | Path | None = None) -> dict[str, Any]:
     """``smartmod evaluate``: shared dataset names are scored on the model's own holdout split;
-    files (CSV/JSONL with a text column and 0/1 columns named after categories) on every row."""
+    files (CSV/JSONL with a text column and 0/1 columns named after categories) on every row.
+    ``cross_dataset`` is a JSON matrix from ``bench/cross_dataset.py`` to render in the report."""
     from smartmod.data.categories import CATEGORIES, label_matrix
     from smartmod.data.text_readers import TEXT_DATASETS, read_all_text
     from smartmod.moderation.bundle import TextModelBundle
@@ -140,7 +141,14 @@ def evaluate_command(model: str, data: list[str], output: str | Path, text_colum
         sources += [Path(path).name] * len(table.texts)
         originals += [{}] * len(table.texts)
     labels = numpy.vstack(label_rows)
-    return evaluate_bundle_scores(bundle, texts, labels, numpy.array(sources), originals, report_dir=output)
+    matrix = None
+    if cross_dataset is not None:
+        try:
+            cells = json.loads(Path(cross_dataset).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"cannot read the cross-dataset matrix {cross_dataset}: {error}") from error
+        matrix = {train: {target: cell["auc"] for target, cell in row.items()} for train, row in cells.items()}
+    return evaluate_bundle_scores(bundle, texts, labels, numpy.array(sources), originals, report_dir=output, cross_dataset=matrix)
 
 
 def holdout_rows(bundle: Any, names: list[str]) -> tuple[numpy.ndarray, list]:
