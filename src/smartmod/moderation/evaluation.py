@@ -15,7 +15,7 @@ import numpy
 from smartmod.eval import EvaluationReport, apply_temperature, average_precision, choose_thresholds, expected_calibration_error, fit_temperatures, roc_auc
 from smartmod.moderation.probes import identity_flag_rate, obfuscation_recall
 
-__all__ = ["calibrate_and_threshold", "headline_figures", "evaluate_bundle_scores", "evaluate_command"]
+__all__ = ["calibrate_and_threshold", "olid_threshold", "headline_figures", "evaluate_bundle_scores", "evaluate_command"]
 
 
 def calibrate_and_threshold(logits: numpy.ndarray, labels: numpy.ndarray, categories: Sequence[str], target_precision: float | None,
@@ -44,15 +44,36 @@ def _labeled(labels: numpy.ndarray, sources: numpy.ndarray, source: str, column:
     return numpy.flatnonzero((sources == source) & ~numpy.isnan(labels[:, column]))
 
 
+def _macro_f1(y: numpy.ndarray, predicted: numpy.ndarray) -> float:
+    """Mean of the F1 of the positive and of the negative class (OffensEval's macro-F1)."""
+    return (_binary_f1(y, predicted) + _binary_f1(~y, ~predicted)) / 2
+
+
+def olid_threshold(probabilities: numpy.ndarray, labels: numpy.ndarray, sources: numpy.ndarray, categories: Sequence[str]) -> float | None:
+    """The toxicity threshold maximizing OLID macro-F1 on these (validation) rows, as a team
+    deploying on tweets would tune it; None without OLID rows."""
+    toxicity = _column(categories, "toxicity")
+    rows = _labeled(labels, sources, "olid", toxicity)
+    if not rows.size:
+        return None
+    y, scores = labels[rows, toxicity] == 1, probabilities[rows, toxicity]
+    candidates = numpy.unique(numpy.round(scores, 3))
+    return float(max(candidates, key=lambda t: _macro_f1(y, scores >= t)))
+
+
 def headline_figures(probabilities: numpy.ndarray, labels: numpy.ndarray, sources: numpy.ndarray, originals: Sequence[dict],
-                     categories: Sequence[str], thresholds: dict[str, float]) -> dict[str, Any]:
-    """The per-dataset quality-bar figures on the given (holdout) rows."""
+                     categories: Sequence[str], thresholds: dict[str, float], olid_tuned_threshold: float | None = None) -> dict[str, Any]:
+    """The per-dataset quality-bar figures on the given (holdout) rows. With
+    ``olid_tuned_threshold`` (chosen on validation rows), OLID macro-F1 is also given at it."""
     toxicity, identity, spam = (_column(categories, c) for c in ("toxicity", "identity_attack", "spam"))
     figures: dict[str, Any] = {}
     rows = _labeled(labels, sources, "olid", toxicity)
     if rows.size:
         y, predicted = labels[rows, toxicity] == 1, probabilities[rows, toxicity] >= thresholds["toxicity"]
-        figures["olid_offensive_macro_f1"] = (_binary_f1(y, predicted) + _binary_f1(~y, ~predicted)) / 2
+        figures["olid_offensive_macro_f1"] = _macro_f1(y, predicted)
+        if olid_tuned_threshold is not None:
+            figures["olid_tuned_threshold"] = olid_tuned_threshold
+            figures["olid_offensive_macro_f1_tuned_threshold"] = _macro_f1(y, probabilities[rows, toxicity] >= olid_tuned_threshold)
         figures["olid_offensive_auc"] = roc_auc(y, probabilities[rows, toxicity])
         figures["olid_rows"] = int(rows.size)
     rows = numpy.flatnonzero(sources == "davidson")
@@ -79,7 +100,8 @@ def headline_figures(probabilities: numpy.ndarray, labels: numpy.ndarray, source
 
 
 def evaluate_bundle_scores(bundle: Any, texts: list[str], labels: numpy.ndarray, sources: numpy.ndarray, originals: Sequence[dict], *,
-                           history: dict | None = None, report_dir: str | Path | None = None, cross_dataset: dict | None = None) -> dict[str, Any]:
+                           history: dict | None = None, report_dir: str | Path | None = None, cross_dataset: dict | None = None,
+                           olid_tuned_threshold: float | None = None) -> dict[str, Any]:
     """Headline figures, probes and (optionally) the full report of ``bundle`` on labeled rows."""
     from smartmod.moderation.moderator import Moderator
 
@@ -87,7 +109,7 @@ def evaluate_bundle_scores(bundle: Any, texts: list[str], labels: numpy.ndarray,
     logits = bundle.logits(texts)
     temperatures = numpy.array([bundle.config.temperatures[c] for c in categories])
     probabilities = apply_temperature(logits, temperatures)
-    figures = headline_figures(probabilities, labels, sources, originals, categories, thresholds)
+    figures = headline_figures(probabilities, labels, sources, originals, categories, thresholds, olid_tuned_threshold)
     moderator = Moderator(bundle)
     toxicity = _column(categories, "toxicity")
     offensive = [texts[i] for i in _labeled(labels, sources, "olid", toxicity) if labels[i, toxicity] == 1]

@@ -123,7 +123,8 @@ def _data_fingerprint(sources: list[str]) -> str:
 
 def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir: str | Path | None = None) -> dict[str, Any]:
     """Train, calibrate, evaluate on the holdout, save the bundle to ``output``; returns the summary."""
-    from smartmod.moderation.evaluation import calibrate_and_threshold, evaluate_bundle_scores
+    from smartmod.eval import apply_temperature
+    from smartmod.moderation.evaluation import calibrate_and_threshold, evaluate_bundle_scores, olid_threshold
 
     started = time.perf_counter()
     records, labels, groups, sources = prepare_records(config)
@@ -162,6 +163,8 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     evaluation = evaluate_bundle_scores(
         bundle, [texts[i] for i in holdout], labels[holdout], sources[holdout], [records[i].original for i in holdout],
         history=history, report_dir=report_dir,
+        olid_tuned_threshold=olid_threshold(apply_temperature(validation_logits, numpy.array([temperatures[c] for c in CATEGORIES])),
+                                            labels[sides["validation"]], sources[sides["validation"]], CATEGORIES),
     )
     bundle.card = {
         "model": {"name": config.name, "version": config.version, "architecture": "TF-IDF (words + character n-grams) → MLP, one sigmoid per category",
