@@ -64,7 +64,9 @@ def main() -> None:
             mask = (sources[holdout] == eval_source) & ~numpy.isnan(labels[holdout, column]) if column is not None else None
             if column is None or not mask.any():
                 continue
-            matrix[train_source][eval_source] = {"auc": roc_auc(labels[holdout][mask, column] == 1, scores[mask, column]), "category": CATEGORIES[column]}
+            auc = roc_auc(labels[holdout][mask, column] == 1, scores[mask, column])
+            if not numpy.isnan(auc):  # NaN: the evaluated source labels only one class of this category
+                matrix[train_source][eval_source] = {"auc": auc, "category": CATEGORIES[column]}
         print(train_source, {k: round(v["auc"], 3) for k, v in matrix[train_source].items()}, flush=True)
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
