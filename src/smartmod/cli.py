@@ -1,4 +1,4 @@
-"""The ``smartmod`` command line: moderate, train, evaluate."""
+"""The ``smartmod`` command line: moderate, train, evaluate, serve."""
 from __future__ import annotations
 
 import argparse
@@ -99,6 +99,24 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    from smartmod.serve.settings import ServerSettings
+
+    parser = commands.add_parser("serve", help="serve the moderation HTTP API",
+                                 description="Serve POST /v1/moderate, GET /v1/models, /healthz, /metrics and /openapi.json until SIGINT or SIGTERM.")
+    for field in fields(ServerSettings):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default,
+                            help=f"{field.metadata['help']} (default: {field.default})")
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from smartmod.serve.server import run_server
+    from smartmod.serve.settings import ServerSettings
+
+    run_server(ServerSettings(**{field.name: getattr(args, field.name) for field in fields(ServerSettings)}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smartmod", description="Content moderation with deep learning written from first principles.")
     parser.add_argument("--version", action="version", version=f"smartmod {__version__}")
@@ -106,10 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_moderate(commands)
     _add_train(commands)
     _add_evaluate(commands)
+    _add_serve(commands)
     return parser
 
 
-_RUNNERS = {"moderate": _run_moderate, "train": _run_train, "evaluate": _run_evaluate}
+_RUNNERS = {"moderate": _run_moderate, "train": _run_train, "evaluate": _run_evaluate, "serve": _run_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

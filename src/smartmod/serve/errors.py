@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 
 __all__ = ["APIError", "ASCIIJSONResponse", "error_response", "api_error_handler", "http_exception_handler"]
 
-_CODES_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 500: "internal_error"}
+_CODES_BY_STATUS = {404: "not_found", 405: "method_not_allowed"}
 
 
 class ASCIIJSONResponse(JSONResponse):

@@ -18,8 +18,12 @@ __all__ = ["Counter", "Gauge", "Histogram", "CONTENT_TYPE", "render"]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
 def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return _escape_help(value).replace('"', '\\"')
 
 
 def _format_labels(pairs: Sequence[tuple[str, str]]) -> str:
@@ -57,7 +61,7 @@ class _Metric:
 
     def lines(self) -> list[str]:
         """The metric's exposition lines: HELP, TYPE, then its samples."""
-        return [f"# HELP {self.name} {self.help.replace(chr(92), chr(92) * 2).replace(chr(10), chr(92) + 'n')}",
+        return [f"# HELP {self.name} {_escape_help(self.help)}",
                 f"# TYPE {self.name} {self.kind}", *self._samples()]
 
     def _samples(self) -> list[str]:
@@ -73,7 +77,7 @@ class Counter(_Metric):
         super().__init__(name, help, labelnames)
         self._values: dict[tuple[str, ...], float] = {} if labelnames else {(): 0.0}
 
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
+    def inc(self, amount: float = 1.0, /, **labels: str) -> None:
         if amount < 0:
             raise ValueError(f"counter {self.name} can only go up, got an increment of {amount}")
         key = self._key(labels)
@@ -99,7 +103,7 @@ class Gauge(_Metric):
         super().__init__(name, help, labelnames)
         self._values: dict[tuple[str, ...], float] = {} if labelnames else {(): 0.0}
 
-    def set(self, value: float, **labels: str) -> None:
+    def set(self, value: float, /, **labels: str) -> None:
         key = self._key(labels)
         with self._lock:
             self._values[key] = float(value)
@@ -129,7 +133,7 @@ class Histogram(_Metric):
         self.bounds = numpy.asarray(bounds)  # (B,)
         self._series: dict[tuple[str, ...], tuple[numpy.ndarray, float, int]] = {}
 
-    def observe(self, values: float | Iterable[float], **labels: str) -> None:
+    def observe(self, values: float | Iterable[float], /, **labels: str) -> None:
         """Add one observation or an array of them."""
         observed = numpy.sort(numpy.atleast_1d(numpy.asarray(values, dtype=numpy.float64)).ravel())  # (N,)
         at_or_below = numpy.searchsorted(observed, self.bounds, side="right")  # (B,) cumulative counts

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 __all__ = ["ServerSettings"]
 
@@ -17,13 +17,13 @@ class ServerSettings:
     the worker processes when ``workers > 1``.
     """
 
-    host: str = "127.0.0.1"  # loopback only; pass 0.0.0.0 to listen on every interface
-    port: int = 8000  # 0 lets the operating system pick a free port
-    model: str = "default"  # "default" (the bundled model) or a model bundle directory
-    workers: int = 1  # server processes; each loads its own model and keeps its own metrics
-    max_body_bytes: int = 1024 * 1024  # 1 MiB: larger bodies get 413, counted while streaming
-    max_texts: int = 256  # texts in one /v1/moderate request; more get 422
-    max_text_chars: int = 20_000  # characters in one text; longer texts get 422
+    host: str = field(default="127.0.0.1", metadata={"help": "address to listen on (0.0.0.0 for every interface)"})
+    port: int = field(default=8000, metadata={"help": "TCP port (0 lets the operating system pick one)"})
+    model: str = field(default="default", metadata={"help": "'default' (the bundled model) or a model bundle directory"})
+    workers: int = field(default=1, metadata={"help": "server processes; each loads the model and keeps its own metrics"})
+    max_body_bytes: int = field(default=1024 * 1024, metadata={"help": "largest request body in bytes (1 MiB); larger gets 413"})
+    max_texts: int = field(default=256, metadata={"help": "most texts in one /v1/moderate request; more gets 422"})
+    max_text_chars: int = field(default=20_000, metadata={"help": "most characters in one text; longer gets 422"})
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -1,0 +1,123 @@
+"""The OpenAPI 3.1 description of the API, served at ``GET /openapi.json``.
+
+Written by hand rather than generated, so it states exactly what the endpoints do. The limits
+(``maxItems``, ``maxLength``) and the category names come from the running server's settings
+and model, so the document never disagrees with the server that serves it.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from smartmod import __version__
+from smartmod.serve.settings import ServerSettings
+
+__all__ = ["openapi_document"]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json_response(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json_response(description, "Error")
+
+
+def _schemas(settings: ServerSettings, categories: Sequence[str]) -> dict[str, Any]:
+    probability = {"type": "number", "minimum": 0, "maximum": 1}
+    model_reference = {"name": {"type": "string", "example": "text-tfidf-mlp"}, "version": {"type": "string", "example": "1"}}
+    return {
+        "ModerateRequest": {
+            "type": "object", "required": ["texts"], "additionalProperties": False,
+            "properties": {"texts": {"type": "array", "maxItems": settings.max_texts,
+                                     "items": {"type": "string", "maxLength": settings.max_text_chars},
+                                     "description": "The texts to score, in the order the results come back."}},
+            "example": {"texts": ["You are a worthless idiot, shut up.", "Thank you for the thoughtful review."]},
+        },
+        "ModelReference": {"type": "object", "required": ["name", "version"], "properties": model_reference},
+        "ModerationResult": {
+            "type": "object", "required": ["scores", "flagged", "categories"],
+            "properties": {
+                "scores": {"type": "object", "description": "Calibrated probability of each category.",
+                           "required": list(categories), "properties": {category: probability for category in categories}},
+                "flagged": {"type": "boolean", "description": "Whether any category reaches its threshold."},
+                "categories": {"type": "array", "items": {"type": "string", "enum": list(categories)},
+                               "description": "The categories that reach their threshold."},
+            },
+        },
+        "ModerateResponse": {
+            "type": "object", "required": ["model", "results"],
+            "properties": {"model": _ref("ModelReference"), "results": {"type": "array", "items": _ref("ModerationResult")}},
+        },
+        "Model": {
+            "type": "object", "required": ["name", "version", "categories", "thresholds"],
+            "properties": {**model_reference,
+                           "categories": {"type": "array", "items": {"type": "string"}},
+                           "thresholds": {"type": "object", "additionalProperties": probability,
+                                          "description": "Score at or over which a category is flagged."}},
+        },
+        "ModelList": {"type": "object", "required": ["models"], "properties": {"models": {"type": "array", "items": _ref("Model")}}},
+        "Health": {"type": "object", "required": ["status", "model"],
+                   "properties": {"status": {"type": "string", "enum": ["ok"]}, "model": _ref("ModelReference")}},
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "description": "Stable name of the problem.",
+                             "examples": ["invalid_json", "body_too_large", "unsupported_media_type", "missing_field", "invalid_field",
+                                          "unknown_field", "invalid_body", "invalid_text", "too_many_texts", "text_too_long",
+                                          "not_found", "method_not_allowed", "internal_error"]},
+                    "message": {"type": "string", "description": "What was wrong and what was expected."},
+                    "limit": {"type": "object", "required": ["name", "value"], "description": "The configured limit that was exceeded.",
+                              "properties": {"name": {"type": "string", "enum": ["max_body_bytes", "max_texts", "max_text_chars"]},
+                                             "value": {"type": "integer"}}},
+                    "field": {"type": "string", "description": "Where in the body the problem is, e.g. texts[3].", "example": "texts[3]"},
+                },
+            }},
+        },
+    }
+
+
+def openapi_document(settings: ServerSettings, categories: Sequence[str]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of a server with these settings and model categories."""
+    not_found = _error("No such endpoint.")
+    internal = _error("The server failed; the body holds no internals and the error is logged.")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "smartmod moderation API", "version": __version__,
+                 "description": "Scores texts for harm with a smartmod model. Every error is a JSON body with error.code and error.message."},
+        "paths": {
+            "/v1/moderate": {"post": {
+                "summary": "Score texts and flag those over a category threshold",
+                "operationId": "moderate",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ModerateRequest")}}},
+                "responses": {
+                    "200": _json_response("One result per text, in order.", "ModerateResponse"),
+                    "400": _error("The body is not UTF-8 JSON."),
+                    "404": not_found,
+                    "413": _error(f"The body is larger than max_body_bytes ({settings.max_body_bytes})."),
+                    "415": _error("The Content-Type is not application/json."),
+                    "422": _error(f"The JSON is not {{\"texts\": [string, ...]}}, has more than max_texts ({settings.max_texts}) "
+                                  f"texts, or a text longer than max_text_chars ({settings.max_text_chars})."),
+                    "500": internal,
+                },
+            }},
+            "/v1/models": {"get": {"summary": "The model this server scores with", "operationId": "listModels",
+                                   "responses": {"200": _json_response("The loaded model.", "ModelList"), "500": internal}}},
+            "/healthz": {"get": {"summary": "Liveness: the server is up and its model is loaded", "operationId": "health",
+                                 "responses": {"200": _json_response("The server is healthy.", "Health"), "500": internal}}},
+            "/metrics": {"get": {"summary": "Metrics in the Prometheus text format 0.0.4", "operationId": "metrics",
+                                 "responses": {"200": {"description": "Request counts, latency, errors, texts scored, flagged rate, scores.",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}},
+                                               "500": internal}}},
+            "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                      "responses": {"200": {"description": "The OpenAPI 3.1 description of the API.",
+                                                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                                                    "500": internal}}},
+        },
+        "components": {"schemas": _schemas(settings, categories)},
+    }
