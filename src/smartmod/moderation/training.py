@@ -116,8 +116,8 @@ def _data_fingerprint(sources: list[str]) -> str:
     sums = data_root() / "SHA256SUMS"
     if not sums.is_file():
         return "unknown (no SHA256SUMS beside the data)"
-    folders = {source.split("-")[0] for source in sources}
-    lines = sorted(line for line in sums.read_text().splitlines() if "text/" in line and any(f"text/{f}" in line for f in folders))
+    stems = {source.split("-")[0] for source in sources}  # "hateval-en" → "/hateval2019/", "harmeme-c" → "/meme-texts/harmeme/"
+    lines = sorted(line for line in sums.read_text().splitlines() if "text/" in line and any(f"/{stem}" in line for stem in stems))
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
