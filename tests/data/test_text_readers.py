@@ -39,22 +39,22 @@ EXPECTED = {
     }),
     "sms-spam": ("text/sms-spam", {"train": 4475}, {"spam": (4475, 598)}),
     "hateful-memes-text": ("text/hateful-memes-text", {"train": 8500, "dev_seen": 500, "dev_unseen": 540},
-                           {"toxicity": (3466, 3466), "identity_attack": (9540, 3466)}),
-    "hateval-en": ("text/hateval2019", {"train": 9000, "dev": 1000}, {"toxicity": (4210, 4210), "identity_attack": (10000, 4210)}),
-    "hateval-es": ("text/hateval2019", {"train": 4500, "dev": 500}, {"toxicity": (2079, 2079), "identity_attack": (5000, 2079)}),
+                           {"identity_attack": (9540, 3466)}),
+    "hateval-en": ("text/hateval2019", {"train": 9000, "dev": 1000}, {"identity_attack": (10000, 4210)}),
+    "hateval-es": ("text/hateval2019", {"train": 4500, "dev": 500}, {"identity_attack": (5000, 2079)}),
     "toxic-spans": ("text/toxic-spans", {"train": 7939, "trial": 690}, {"toxicity": (8629, 8629)}),
     "hatexplain": ("text/hatexplain", {"train": 15383, "val": 1922}, {"toxicity": (17305, 10273), "identity_attack": (17305, 5341)}),
     # 10,466 sentences less 168 "relation" and 73 "idk/skip"
-    "stormfront": ("text/stormfront", {"train": 10225}, {"toxicity": (957, 957), "identity_attack": (10225, 957)}),
+    "stormfront": ("text/stormfront", {"train": 10225}, {"identity_attack": (10225, 957)}),
     "gab-hate-corpus": ("text/gab-hate-corpus", {"train": 22036}, {
         "toxicity": (22036, 2670), "obscene": (22036, 1379), "threat": (22036, 131), "identity_attack": (22036, 1857),
     }),
-    "implicit-hate": ("text/implicit-hate", {"train": 17184}, {"toxicity": (6551, 6551), "identity_attack": (17184, 6551)}),
+    "implicit-hate": ("text/implicit-hate", {"train": 17184}, {"identity_attack": (17184, 6551)}),
     "multioff": ("text/meme-texts/multioff", {"train": 445, "val": 149}, {"toxicity": (594, 245)}),
     "harmeme-c": ("text/meme-texts/harmeme/Harm-C", {"train": 3013, "val": 177}, {"toxicity": (3190, 1125), "identity_attack": (2389, 324)}),
     # 3,115 memes less the one with an empty harm level
     "harmeme-p": ("text/meme-texts/harmeme/Harm-P", {"train": 2937, "val": 177}, {"toxicity": (3114, 1576), "identity_attack": (1648, 110)}),
-    "pridemm": ("text/meme-texts/pridemm", {"train": 4328, "val": 228}, {"toxicity": (2235, 2235), "identity_attack": (4556, 2235)}),
+    "pridemm": ("text/meme-texts/pridemm", {"train": 4328, "val": 228}, {"identity_attack": (4556, 2235)}),
 }
 
 
@@ -255,7 +255,7 @@ def test_stormfront_leaves_out_relation_and_groups_by_post(tmp_path):
     rows = "7_1,1,2,0,hate,train,they are vermin\n7_2,1,2,1,relation,,and them\n7_3,1,2,0,noHate,,nice day\n8_1,1,2,0,idk/skip,,hm\n"
     records = read_stormfront(write(tmp_path / "s.csv", header + rows))
     assert [(record.id, record.group, record.labels) for record in records] == [
-        ("7_1", "7", {"toxicity": 1, "identity_attack": 1}), ("7_3", "7", {"identity_attack": 0}),
+        ("7_1", "7", {"identity_attack": 1}), ("7_3", "7", {"identity_attack": 0}),
     ]
 
 
