@@ -69,6 +69,7 @@ def count_ngrams(
     char_columns: CharNgramColumns | None,
     keep_emoji: bool,
     preprocess: Callable[[str], str] | None,
+    restore: Callable[[list[str]], list[str]] | None = None,
 ) -> list[scipy.sparse.csr_matrix]:
     """How often each n-gram of ``vocabularies`` occurs in each text.
 
@@ -86,6 +87,9 @@ def count_ngrams(
         Emoji are tokens (:func:`word_tokens`).
     preprocess : callable or None
         Applied to each text before tokenization.
+    restore : callable or None
+        Maps each text's word tokens to the tokens to count (an
+        :class:`~smartmod.text.restore.ObfuscationRestorer`).
 
     Returns
     -------
@@ -95,7 +99,7 @@ def count_ngrams(
     if isinstance(texts, str):
         raise TypeError("texts must be an iterable of str (one per document), got a single str; wrap it in a list")
     chunks = [
-        _count_chunk(chunk, start, vocabularies, word_ngram_range, char_columns, keep_emoji, preprocess)
+        _count_chunk(chunk, start, vocabularies, word_ngram_range, char_columns, keep_emoji, preprocess, restore)
         for start, chunk in _chunks(texts, _CHUNK_SIZE)
     ]
     counts = []
@@ -114,6 +118,7 @@ def _count_chunk(
     char_columns: CharNgramColumns | None,
     keep_emoji: bool,
     preprocess: Callable[[str], str] | None,
+    restore: Callable[[list[str]], list[str]] | None,
 ) -> list[scipy.sparse.csr_matrix]:
     """:func:`count_ngrams` for the texts numbered from ``start``; widths are the vocabularies' sizes so far."""
     word_columns = _lookup_many(vocabularies["word"]) if "word" in vocabularies else None
@@ -127,6 +132,8 @@ def _count_chunk(
         if not isinstance(text, str):
             raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
         tokens = word_tokens(preprocess(text) if preprocess is not None else text, keep_emoji)
+        if restore is not None:
+            tokens = restore(tokens)
         if word_columns is not None:
             word_ids.extend(word_columns(word_ngrams(tokens, word_ngram_range)))
             word_ends.append(len(word_ids))

@@ -35,6 +35,7 @@ import scipy.sparse
 from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, save_arrays
 from smartmod.text.ngram_counts import CharNgramColumns, count_ngrams
 from smartmod.text.normalize import normalize
+from smartmod.text.restore import ObfuscationRestorer
 from smartmod.text.tokenize import check_ngram_range
 
 __all__ = ["CountVectorizer", "TfidfVectorizer"]
@@ -68,6 +69,12 @@ class CountVectorizer:
         text that is already normalized.
     dtype : numpy dtype
         Of the returned matrix (weights are computed in float64).
+    restore_obfuscated : bool
+        In :meth:`transform`, read a word token missing from the fitted word vocabulary that
+        looks obfuscated (``1d107``, ``id*ot``, ``idiooot``) as the vocabulary word it spells
+        (:mod:`smartmod.text.restore`), for both analyzers. Needs word unigrams; with several
+        candidates the one in most training documents wins (by idf; a vectorizer without idf
+        keeps such a token). :meth:`load` turns it off for vectorizers saved without it.
 
     Attributes
     ----------
@@ -86,6 +93,7 @@ class CountVectorizer:
         keep_emoji: bool = True,
         preprocess: Callable[[str], str] | None = normalize,
         dtype: Any = numpy.float32,
+        restore_obfuscated: bool = True,
     ):
         self.analyzer = analyzer
         self.word_ngram_range = word_ngram_range
@@ -96,6 +104,7 @@ class CountVectorizer:
         self.keep_emoji = keep_emoji
         self.preprocess = preprocess
         self.dtype = dtype
+        self.restore_obfuscated = restore_obfuscated
 
     # ------------------------------------------------------------------ public API
 
@@ -131,7 +140,7 @@ class CountVectorizer:
         index of a text that is not a str.
         """
         self._check_fitted()
-        return self._weight(self._count(texts, self.vocabularies_))
+        return self._weight(self._count(texts, self.vocabularies_, self._obfuscation_restorer()))
 
     @property
     def vocabulary_(self) -> dict[str, int]:
@@ -185,6 +194,7 @@ class CountVectorizer:
         if document.get("class") != cls.__name__:
             raise SerializationError(f"{directory} holds a {document.get('class')}, not a {cls.__name__}; load it with {document.get('class')}.load")
         config = dict(document.get("config") or {})
+        config.setdefault("restore_obfuscated", False)  # saved before it existed: count tokens as written, as then
         config["preprocess"] = _resolve_preprocess(config.get("preprocess"), preprocess, directory)
         try:
             vectorizer = cls(**config)
@@ -216,12 +226,18 @@ class CountVectorizer:
     def _set_state_arrays(self, arrays: dict[str, numpy.ndarray]) -> None:
         """Restore what :meth:`_state_arrays` saved."""
 
+    def _word_document_frequency(self) -> Callable[[str], float] | None:
+        """A function ordering word-vocabulary entries as their training document frequency, if known."""
+        return None
+
     # ------------------------------------------------------------------ counting
 
     def _analyzers(self) -> tuple[str, ...]:
         return ANALYZERS[self.analyzer]
 
-    def _count(self, texts: Iterable[str], vocabularies: dict[str, dict[str, int]]) -> list[scipy.sparse.csr_matrix]:
+    def _count(
+        self, texts: Iterable[str], vocabularies: dict[str, dict[str, int]], restore: ObfuscationRestorer | None = None
+    ) -> list[scipy.sparse.csr_matrix]:
         """One (N, V_block) float64 count matrix per analyzer; see :func:`count_ngrams`."""
         char_columns = None
         if "char" in self._analyzers():
@@ -229,8 +245,23 @@ class CountVectorizer:
             if char_columns is None or char_columns.vocabulary is not vocabularies["char"]:
                 char_columns = self._char_columns = CharNgramColumns(vocabularies["char"], tuple(self.char_ngram_range))
         return count_ngrams(
-            texts, vocabularies, word_ngram_range=tuple(self.word_ngram_range), char_columns=char_columns, keep_emoji=self.keep_emoji, preprocess=self.preprocess
+            texts,
+            vocabularies,
+            word_ngram_range=tuple(self.word_ngram_range),
+            char_columns=char_columns,
+            keep_emoji=self.keep_emoji,
+            preprocess=self.preprocess,
+            restore=restore,
         )
+
+    def _obfuscation_restorer(self) -> ObfuscationRestorer | None:
+        """The per-token restoration cache over the fitted word vocabulary, when ``restore_obfuscated``."""
+        if not self.restore_obfuscated or "word" not in self.vocabularies_:
+            return None
+        restorer = getattr(self, "_restorer", None)
+        if restorer is None or restorer.vocabulary is not self.vocabularies_["word"]:
+            restorer = self._restorer = ObfuscationRestorer(self.vocabularies_["word"], self._word_document_frequency())
+        return restorer
 
     # ------------------------------------------------------------------ fitting and weighting
 
@@ -269,6 +300,8 @@ class CountVectorizer:
             raise ValueError(f"min_df must be an int >= 1 (documents) or a float in (0, 1] (fraction), got {self.min_df!r}")
         if self.max_features is not None and (isinstance(self.max_features, bool) or not isinstance(self.max_features, int) or self.max_features < 1):
             raise ValueError(f"max_features must be None or an int >= 1, got {self.max_features!r}")
+        if not isinstance(self.restore_obfuscated, bool):
+            raise TypeError(f"restore_obfuscated must be True or False, got {self.restore_obfuscated!r}")
         if self.preprocess is not None and not callable(self.preprocess):
             raise TypeError(f"preprocess must be a callable str -> str or None, got {type(self.preprocess).__name__}")
         numpy.dtype(self.dtype)
@@ -314,8 +347,9 @@ class TfidfVectorizer(CountVectorizer):
         norm: str | None = "l2",
         use_idf: bool = True,
         smooth_idf: bool = True,
+        restore_obfuscated: bool = True,
     ):
-        super().__init__(analyzer, word_ngram_range, char_ngram_range, min_df, max_features, binary, keep_emoji, preprocess, dtype)
+        super().__init__(analyzer, word_ngram_range, char_ngram_range, min_df, max_features, binary, keep_emoji, preprocess, dtype, restore_obfuscated)
         self.sublinear_tf = sublinear_tf
         self.norm = norm
         self.use_idf = use_idf
@@ -349,6 +383,12 @@ class TfidfVectorizer(CountVectorizer):
             norms[norms == 0.0] = 1.0
             features.data /= norms[rows]
         return features
+
+    def _word_document_frequency(self) -> Callable[[str], float] | None:
+        if not self.use_idf or "word" not in self.vocabularies_:
+            return None
+        word_columns, idf = self.vocabularies_["word"], self.idf_  # the word block comes first
+        return lambda word: -idf[word_columns[word]]  # idf falls as document frequency rises
 
     def _state_arrays(self) -> dict[str, numpy.ndarray]:
         return {"idf": self.idf_} if self.use_idf else {}
