@@ -7,8 +7,8 @@ Each strategy returns the loss and the training rows (features and labels) to fi
 - ``pos_weight``: positives weighted by negatives / positives per category (capped).
 - ``focal``: focal loss (Lin et al. 2017), which down-weights easy examples.
 - ``oversample`` / ``undersample``: rows repeated / dropped until every category has at least
-  ``MIN_POSITIVE_SHARE`` positives among its labeled rows (undersampling drops rows that are
-  negative or unlabeled everywhere else, so no positive is lost).
+  ``MIN_POSITIVE_SHARE`` positives among its labeled rows, category by category (undersampling
+  drops negatives that are positive for another category last).
 - ``smote``: synthetic positives (Chawla et al. 2002) interpolated between TF-IDF vectors of
   positives of one category; a synthetic row is labeled for that category only.
 """
@@ -63,8 +63,9 @@ def training_set(strategy: str, features: Any, labels: numpy.ndarray, seed: int)
             extra_features.append(synthetic)
             extra_labels.append(block)
         if extra_features:
-            stack = scipy.sparse.vstack if scipy.sparse.issparse(features) else numpy.vstack
-            features = stack([features, *extra_features]).tocsr() if scipy.sparse.issparse(features) else stack([features, *extra_features])
+            if scipy.sparse.issparse(features):
+                features = scipy.sparse.vstack([features, *extra_features]).tocsr()
+            else:
+                features = numpy.vstack([features, *extra_features])
             labels = numpy.vstack([labels, *extra_labels])
-        return BCEWithLogitsLoss(), features, labels
     return BCEWithLogitsLoss(), features, labels
