@@ -81,3 +81,13 @@ def test_parallel_batches_give_the_same_scores_as_serial(tiny_bundle_dir, monkey
     monkeypatch.setattr(batch, "PARALLEL_MINIMUM", 10)
     parallel = numpy.vstack([scores for _, scores in batch.score_in_batches(moderator, texts, batch_size=32, workers=2)])
     numpy.testing.assert_array_equal(parallel, moderator.scores(texts))
+
+
+def test_damaged_card_is_a_clear_error(tmp_path, tiny_bundle_dir):
+    import shutil
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle_dir, copy)
+    (copy / "card.json").write_text("{ not json")
+    with pytest.raises(SerializationError, match="card.json is not valid UTF-8 JSON"):
+        Moderator.load(copy)

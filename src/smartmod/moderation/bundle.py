@@ -19,7 +19,7 @@ from typing import Any
 import numpy
 
 from smartmod.nn.module import Module, layer_from_config
-from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, save_arrays
+from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, read_json, save_arrays
 from smartmod.moderation.quantize import dequantize_state, quantize_state
 
 __all__ = ["BUNDLE_FORMAT", "BundleConfig", "TextModelBundle"]
@@ -79,10 +79,7 @@ class TextModelBundle:
         config_path = directory / "config.json"
         if not config_path.is_file():
             raise SerializationError(f"{directory} is not a smartmod text model: it has no config.json")
-        try:
-            document = json.loads(config_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise SerializationError(f"{config_path} is not valid JSON ({error})") from error
+        document = read_json(config_path, "a smartmod text model")
         if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
             raise SerializationError(f"{config_path} is not a smartmod text model config (expected format {BUNDLE_FORMAT!r})")
         if document.get("format_version", 0) > BUNDLE_VERSION:
@@ -97,5 +94,5 @@ class TextModelBundle:
             raise SerializationError(f"{directory} holds a damaged or mismatched model: {error}") from error
         vectorizer = TfidfVectorizer.load(directory / "vectorizer")
         card_path = directory / "card.json"
-        card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+        card = read_json(card_path, "a smartmod text model") if card_path.is_file() else {}
         return cls(config, vectorizer, network, card)

@@ -28,6 +28,7 @@ __all__ = [
     "atomic_write_bytes",
     "save_arrays",
     "load_arrays",
+    "read_json",
     "save_model",
     "load_model",
     "save_checkpoint",
@@ -81,13 +82,16 @@ def load_arrays(path: str | os.PathLike) -> dict[str, numpy.ndarray]:
         raise SerializationError(f"{path} holds data smartmod will not load ({error}); only plain numeric arrays are accepted") from error
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: str | os.PathLike, holder: str) -> Any:
+    """The JSON document at ``path``; a missing or damaged file raises :class:`SerializationError`
+    naming ``holder``, what the file belongs to (e.g. "a smartmod model directory")."""
+    path = Path(path)
     if not path.is_file():
-        raise SerializationError(f"{path} does not exist: a smartmod model directory holds {CONFIG_FILE} and {WEIGHTS_FILE}")
+        raise SerializationError(f"{path} does not exist: {holder} must hold it")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SerializationError(f"{path} is not valid UTF-8 JSON ({error}); the model directory is damaged") from error
+        raise SerializationError(f"{path} is not valid UTF-8 JSON ({error}); {holder} is damaged") from error
 
 
 def save_model(model: Module, directory: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
@@ -104,7 +108,7 @@ def load_model(directory: str | os.PathLike) -> Module:
     directory = Path(directory)
     if not directory.is_dir():
         raise SerializationError(f"{directory} is not a directory; pass the folder that save_model wrote")
-    config = _read_json(directory / CONFIG_FILE)
+    config = read_json(directory / CONFIG_FILE, f"a smartmod model directory ({CONFIG_FILE} + {WEIGHTS_FILE})")
     if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
         raise SerializationError(f"{directory / CONFIG_FILE} is not a smartmod model config (expected format {MODEL_FORMAT!r})")
     if config.get("format_version", 0) > FORMAT_VERSION:

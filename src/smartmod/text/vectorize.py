@@ -32,7 +32,7 @@ from typing import Any
 import numpy
 import scipy.sparse
 
-from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, save_arrays
+from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, read_json, save_arrays
 from smartmod.text.ngram_counts import CharNgramColumns, count_ngrams
 from smartmod.text.normalize import normalize
 from smartmod.text.restore import ObfuscationRestorer
@@ -186,7 +186,7 @@ class CountVectorizer:
         ``preprocess`` is required, and only allowed, when the saved one was a custom function.
         """
         directory = Path(directory)
-        document = _read_json(directory / CONFIG_FILE)
+        document = read_json(directory / CONFIG_FILE, f"a saved vectorizer directory ({CONFIG_FILE} + {ARRAYS_FILE})")
         if not isinstance(document, dict) or document.get("format") != VECTORIZER_FORMAT:
             raise SerializationError(f"{directory / CONFIG_FILE} is not a smartmod vectorizer (expected format {VECTORIZER_FORMAT!r})")
         if document.get("format_version", 0) > FORMAT_VERSION:
@@ -417,12 +417,3 @@ def _resolve_preprocess(saved: str | None, given: Callable[[str], str] | None, d
     if saved not in ("normalize", None):
         raise SerializationError(f"{directory / CONFIG_FILE} names an unknown preprocess {saved!r}")
     return normalize if saved == "normalize" else None
-
-
-def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise SerializationError(f"{path} does not exist: a saved vectorizer directory holds {CONFIG_FILE} and {ARRAYS_FILE}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SerializationError(f"{path} is not valid UTF-8 JSON ({error}); the vectorizer directory is damaged") from error
