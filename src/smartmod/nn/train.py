@@ -101,6 +101,7 @@ class Trainer:
         if checkpoint_every is not None and checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be a positive number of steps, got {checkpoint_every}")
         self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.model.needs_input_grad = False  # the model's input is training data: no gradient flows into it
         self.batch_size, self.accumulate_steps, self.clip_norm = batch_size, accumulate_steps, clip_norm
         self.metrics = dict(metrics or {})
         self.callbacks = list(callbacks)
@@ -184,7 +185,6 @@ class Trainer:
     def train_step(self, x: Any, y: Any) -> float:
         """One optimizer step on one batch (split into micro-batches when accumulating)."""
         self.model.train()
-        object.__setattr__(self.model, "needs_input_grad", False)  # the input is data
         self.optimizer.zero_grad()
         n, total = num_rows(x), 0.0
         for part in numpy.array_split(numpy.arange(n), min(self.accumulate_steps, n)):
