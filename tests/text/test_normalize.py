@@ -78,7 +78,7 @@ CASES = {
         ("fuuuuuck", "fuck"),
         ("stupiddddd", "stupid"),
         ("asssss", "ass"),
-        ("sooooo gooood", "soo good"),
+        ("sooooo gooood", "sooo goood"),  # three letters: stretched, for the vocabulary to read
         ("shiiiiit", "shit"),
     ],
     "ordinary text": [

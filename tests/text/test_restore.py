@@ -29,7 +29,8 @@ def restored(word, document_frequency=None):
         ("l@ser", "loser"),
         ("b!tch", "bitch"),
         ("cl0*n", "clown"),  # leetspeak and a mask together
-        ("pathetiic", "pathetic"),  # what normalize leaves of "pathetiiiiic"
+        ("pathetiic", "pathetic"),  # a rarely doubled letter
+        ("patheeetic", "pathetic"),  # what normalize leaves of "patheeeeeetic"
         ("patheticcc", "pathetic"),  # a letter three times in a row
         ("trassshhh", "trash"),
     ],
@@ -79,6 +80,31 @@ def test_word_ngrams_of_several_words_are_not_candidates():
     assert ObfuscationRestorer(["you idiot", "idiot"], None)["y0u"] == "y0u"
 
 
+SEGMENT_VOCABULARY = ["you", "are", "a", "an", "idiot", "disgrace", "area", "fascist", "sh", "it", "shit", "se", "rb", "itch"]
+SEGMENT_FREQUENCY = {"you": 50, "are": 40, "a": 60, "an": 30, "idiot": 5, "disgrace": 2, "area": 1, "fascist": 2,
+                     "sh": 1, "it": 30, "shit": 4, "se": 1, "rb": 1, "itch": 1}.get
+
+
+@pytest.mark.parametrize(
+    ("joined", "expected"),
+    [
+        ("youidiot", "you idiot"),
+        ("afascist", "a fascist"),  # the article spaced out along with the word
+        ("areadisgrace", "are a disgrace"),  # frequent words beat the rare "area"
+        ("idiot", "idiot"),  # a vocabulary word stays whole
+        ("shiiit", "shiiit"),  # reads as one word when restored: not "sh ii it"
+        ("youidiotx", "youidiotx"),  # no sequence of vocabulary words spells it
+        ("serbitch", "serbitch"),  # fragments such as "se" and "rb" are no pieces
+    ],
+)
+def test_a_joined_run_of_spaced_letters_splits_into_its_most_probable_words(joined, expected):
+    assert ObfuscationRestorer(SEGMENT_VOCABULARY, SEGMENT_FREQUENCY).segment(joined) == expected
+
+
+def test_without_document_frequencies_a_run_splits_into_the_fewest_words():
+    assert ObfuscationRestorer(["yo", "uid", "iot", "you", "idiot"], None).segment("youidiot") == "you idiot"  # not "yo uid iot"
+
+
 TRAINING = ["you are an idiot", "what an idiot", "such a clown", "a bad day", "a bad idea", "a bed"]
 
 
@@ -86,6 +112,11 @@ def test_transform_counts_the_restored_word():
     vectorizer = TfidfVectorizer(min_df=1).fit(TRAINING)
     assert (vectorizer.transform(["such a c10wn"]) != vectorizer.transform(["such a clown"])).nnz == 0  # normalize leaves c10wn
     assert (vectorizer.transform(["a b*d day"]) != vectorizer.transform(["a bad day"])).nnz == 0  # bad: 2 documents, bed: 1
+
+
+def test_transform_splits_adjacent_spaced_words():
+    vectorizer = TfidfVectorizer(min_df=1).fit(TRAINING)
+    assert (vectorizer.transform(["w h a t a n i d i o t"]) != vectorizer.transform(["what an idiot"])).nnz == 0
 
 
 def test_transform_without_restoration_counts_the_word_as_written():

@@ -21,7 +21,10 @@ Each step maps an obfuscated spelling to the plain one, so that a bag-of-words m
   word that fits no entry is left as written (``mi*rosoft``, ``wow!!this``);
 * stretched letters: a letter repeated three or more times is cut to one or two, whichever
   spells a word starting with a :data:`LEXICON` entry (``fuuuuck`` → ``fuck``,
-  ``stupiddddd`` → ``stupid``, ``asssss`` → ``ass``), else to two (``sooooo`` → ``soo``).
+  ``stupiddddd`` → ``stupid``, ``asssss`` → ``ass``), else to three (``sooooo`` → ``sooo``):
+  however long the stretch, one spelling, which still shows it was stretched, so that a
+  vectorizer's vocabulary can read it later (:mod:`smartmod.text.restore`: ``owneeeer`` →
+  ``owneeer`` → ``owner``).
 
 The word-level functions take case-folded text (the output of :func:`str.casefold`).
 """
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 
 __all__ = ["CONFUSABLES", "LEET", "LEXICON", "deobfuscate_characters", "join_spaced_letters", "deobfuscate_words"]
 
@@ -106,12 +110,17 @@ def _translate_confusables(text: str) -> str:
     return text.translate(CONFUSABLES) if _CONFUSABLE.search(text) else text
 
 
-def join_spaced_letters(text: str) -> str:
+def join_spaced_letters(text: str, segment: Callable[[str], str] | None = None) -> str:
     """Join runs of 3+ single letters separated by one space, dot or dash: ``f.u.c.k`` → ``fuck``.
 
-    ``text`` must have its whitespace collapsed to single spaces.
+    ``text`` must have its whitespace collapsed to single spaces. A run may hold several words
+    (``a f a s c i s t``, ``y o u i d i o t``); ``segment``, when given, splits each joined run
+    into words (``afascist`` → ``a fascist``), e.g. with a vocabulary
+    (:meth:`~smartmod.text.restore.ObfuscationRestorer.segment`).
     """
-    return _SPACED_LETTERS.sub(_join_spaced_letters, text)
+    if segment is None:
+        return _SPACED_LETTERS.sub(_join_spaced_letters, text)
+    return _SPACED_LETTERS.sub(lambda match: segment(_join_spaced_letters(match)), text)
 
 
 def deobfuscate_words(text: str) -> str:
@@ -176,7 +185,7 @@ def _destretch_match(match: re.Match[str]) -> str:
 
 
 def _destretch(word: str) -> str:
-    """Cut each run of 3+ equal letters to 1 or 2, preferring a spelling that starts a lexicon entry."""
+    """Cut each run of 3+ equal letters to 1 or 2 when that starts a lexicon entry, else to 3."""
     pieces = _LETTER_RUN.split(word)  # [text, letter, text, letter, ..., text]
     letters = pieces[1::2]
     if len(letters) <= 4:
@@ -184,7 +193,7 @@ def _destretch(word: str) -> str:
             candidate = _assemble(pieces, [letter * count for letter, count in zip(letters, repeats)])
             if candidate.startswith(LEXICON):
                 return candidate
-    return _assemble(pieces, [letter * 2 for letter in letters])
+    return _assemble(pieces, [letter * 3 for letter in letters])
 
 
 def _assemble(pieces: list[str], runs: list[str]) -> str:

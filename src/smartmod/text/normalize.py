@@ -19,7 +19,9 @@ The steps, in order:
 6. runs of whitespace collapsed to one space, none at either end;
 7. with ``deobfuscate``, spaced letters joined (``f u c k``, ``f.u.c.k`` → ``fuck``), last so
    that a run the earlier steps split off (``a b c@user``) is joined too; a joined word goes
-   through steps 3 to 5 (``s h i i i t`` → ``shit``, ``u r l`` → ``xxurl``).
+   through steps 3 to 5 (``s h i i i t`` → ``shit``, ``u r l`` → ``xxurl``). Adjacent spaced
+   words join into one run (``a f a s c i s t`` → ``afascist``) unless a ``segment`` function
+   splits it (a fitted vectorizer passes its vocabulary's: ``a fascist``).
 
 ASCII text (most of it) skips the Unicode work; steps 3 to 5 run per whitespace-separated word
 and are memoized. Every pattern is compiled once at import.
@@ -29,6 +31,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache, partial
 
 from smartmod.text.deobfuscate import deobfuscate_characters, deobfuscate_words, join_spaced_letters
@@ -46,7 +49,7 @@ _USER = re.compile(r"@user\b|(?<![\w@])@\w+|<user>")
 _NUMBER = re.compile(r"\b\d+(?:[.,:]\d+)*\b")
 
 
-def normalize(text: str, deobfuscate: bool = True) -> str:
+def normalize(text: str, deobfuscate: bool = True, segment: Callable[[str], str] | None = None) -> str:
     """The canonical form of ``text``: NFKC, case-folded, placeholders, de-obfuscated.
 
     Parameters
@@ -56,6 +59,9 @@ def normalize(text: str, deobfuscate: bool = True) -> str:
     deobfuscate : bool
         Undo filter-dodging spellings (see :mod:`smartmod.text.deobfuscate`). Turn off to
         keep look-alike letters, leetspeak, masks, spaced and stretched letters as written.
+    segment : callable or None
+        Splits a joined run of spaced letters into words (``afascist`` → ``a fascist``);
+        None keeps each run one word.
 
     Returns
     -------
@@ -72,7 +78,7 @@ def normalize(text: str, deobfuscate: bool = True) -> str:
     normalize_word = _NORMALIZE_WORD[bool(deobfuscate)]
     text = " ".join(map(normalize_word, _fold_characters(text, deobfuscate).split()))
     if deobfuscate:
-        joined = join_spaced_letters(text)
+        joined = join_spaced_letters(text, segment)
         if joined != text:  # the joined words ("s h i i i t") need the word steps as well
             text = " ".join(map(normalize_word, joined.split()))
     return text

@@ -21,8 +21,10 @@ the whole batch.
 from __future__ import annotations
 
 import inspect
+import functools
 import itertools
 import json
+import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -74,7 +76,9 @@ class CountVectorizer:
         looks obfuscated (``1d107``, ``id*ot``, ``idiooot``) as the vocabulary word it spells
         (:mod:`smartmod.text.restore`), for both analyzers. Needs word unigrams; with several
         candidates the one in most training documents wins (by idf; a vectorizer without idf
-        keeps such a token). :meth:`load` turns it off for vectorizers saved without it.
+        keeps such a token). With :func:`normalize` as ``preprocess``, runs of spaced letters
+        are also split into vocabulary words (``y o u i d i o t`` → ``you idiot``, not
+        ``youidiot``). :meth:`load` turns it off for vectorizers saved without it.
 
     Attributes
     ----------
@@ -140,7 +144,8 @@ class CountVectorizer:
         index of a text that is not a str.
         """
         self._check_fitted()
-        return self._weight(self._count(texts, self.vocabularies_, self._obfuscation_restorer()))
+        restorer = self._obfuscation_restorer()
+        return self._weight(self._count(texts, self.vocabularies_, restorer, self._transform_preprocess(restorer)))
 
     @property
     def vocabulary_(self) -> dict[str, int]:
@@ -236,7 +241,8 @@ class CountVectorizer:
         return ANALYZERS[self.analyzer]
 
     def _count(
-        self, texts: Iterable[str], vocabularies: dict[str, dict[str, int]], restore: ObfuscationRestorer | None = None
+        self, texts: Iterable[str], vocabularies: dict[str, dict[str, int]], restore: ObfuscationRestorer | None = None,
+        preprocess: Callable[[str], str] | None = None,
     ) -> list[scipy.sparse.csr_matrix]:
         """One (N, V_block) float64 count matrix per analyzer; see :func:`count_ngrams`."""
         char_columns = None
@@ -250,9 +256,15 @@ class CountVectorizer:
             word_ngram_range=tuple(self.word_ngram_range),
             char_columns=char_columns,
             keep_emoji=self.keep_emoji,
-            preprocess=self.preprocess,
+            preprocess=preprocess or self.preprocess,
             restore=restore,
         )
+
+    def _transform_preprocess(self, restorer: ObfuscationRestorer | None) -> Callable[[str], str] | None:
+        """``preprocess``; :func:`normalize` splitting spaced-letter runs into words of the vocabulary when restoring."""
+        if restorer is not None and self.preprocess is normalize:
+            return functools.partial(normalize, segment=restorer.segment)
+        return self.preprocess
 
     def _obfuscation_restorer(self) -> ObfuscationRestorer | None:
         """The per-token restoration cache over the fitted word vocabulary, when ``restore_obfuscated``."""
@@ -388,7 +400,8 @@ class TfidfVectorizer(CountVectorizer):
         if not self.use_idf or "word" not in self.vocabularies_:
             return None
         word_columns, idf = self.vocabularies_["word"], self.idf_  # the word block comes first
-        return lambda word: -idf[word_columns[word]]  # idf falls as document frequency rises
+        # idf = log(n / df) + 1, or log((1 + n) / (1 + df)) + 1 smoothed: exp(-idf) ∝ df (or 1 + df)
+        return lambda word: math.exp(-idf[word_columns[word]])
 
     def _state_arrays(self) -> dict[str, numpy.ndarray]:
         return {"idf": self.idf_} if self.use_idf else {}
