@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install setup test bench moderate mnist clean
+.PHONY: install setup serve test bench moderate mnist clean
 
 TEXT ?= You are a worthless idiot, shut up.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,11 @@ bench: setup
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/mlp_speed.py
 	$(BIN)/python bench/moderate_speed.py
+
+# The web page and the HTTP API on the bundled default model: make serve [PORT=8000]; Ctrl+C stops it.
+serve: install
+	@echo "smartmod: the web page will be at http://$(HOST):$(PORT)/ (API description at /openapi.json)"
+	$(BIN)/smartmod serve --host $(HOST) --port $(PORT)
 
 # Score a comment with the bundled default model: make moderate TEXT="..."
 moderate: install

@@ -27,6 +27,7 @@ from smartmod.serve.exposition import CONTENT_TYPE
 from smartmod.serve.metrics import ServeMetrics
 from smartmod.serve.middleware import ObservedRequests
 from smartmod.serve.openapi import openapi_document
+from smartmod.serve.page import page_routes
 from smartmod.serve.settings import ServerSettings
 from smartmod.serve.validation import read_texts
 
@@ -101,6 +102,7 @@ def create_app(settings: ServerSettings | None = None, moderator: Moderator | No
             Route("/healthz", health, methods=["GET"]),
             Route("/metrics", prometheus_metrics, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            *page_routes(),
         ],
         middleware=[Middleware(ObservedRequests, metrics=server_metrics)],
         exception_handlers={APIError: api_error_handler, HTTPException: http_exception_handler},
