@@ -78,3 +78,26 @@ def test_training_config_rejects_unknown_keys(tmp_path):
 def test_shipped_config_is_loadable():
     config = load_training_config(Path(__file__).resolve().parents[2] / "configs" / "default-text.json")
     assert config.weight_storage == "int8" and config.imbalance == "none"
+
+
+def test_wide_network_adds_a_linear_path_and_survives_an_int8_bundle(tmp_path):
+    from smartmod.data.categories import CATEGORIES
+    from smartmod.moderation.bundle import BundleConfig, TextModelBundle
+    from smartmod.moderation.training import text_network
+    from smartmod.nn import Parallel, Sequential
+    from smartmod.text.vectorize import TfidfVectorizer
+
+    texts = ["you are an idiot", "have a nice day", "what a stupid idea", "see you tomorrow"]
+    vectorizer = TfidfVectorizer(min_df=1).fit(texts)
+    features = vectorizer.transform(texts)
+    assert isinstance(text_network(features.shape[1], len(CATEGORIES), TextTrainingConfig()), Sequential)
+    network = text_network(features.shape[1], len(CATEGORIES), TextTrainingConfig(wide=True, hidden=4))
+    assert isinstance(network, Parallel)
+    network[0].weight.data[...] = 0.5  # the linear path, zero at the start of training
+    network.eval()
+    config = BundleConfig(categories=list(CATEGORIES), thresholds={c: 0.5 for c in CATEGORIES}, temperatures={c: 1.0 for c in CATEGORIES},
+                          network=network.to_config(), name="wide", version="0", weight_storage="int8")
+    bundle = TextModelBundle(config, vectorizer, network)
+    loaded = TextModelBundle.load(bundle.save(tmp_path / "wide"))
+    assert isinstance(loaded.network, Parallel)
+    assert abs(loaded.logits(texts) - bundle.logits(texts)).max() < 0.05

@@ -22,6 +22,7 @@ from smartmod.nn import (
     Embedding,
     LayerNorm,
     LeakyReLU,
+    Parallel,
     ReLU,
     Sequential,
     Sigmoid,
@@ -288,6 +289,13 @@ def test_sequential_chains_every_backward(seed, batch, out_features):
     )
     # Rows that differ: with equal rows BatchNorm sees zero variance, where its curvature
     # (~1/eps^1.5) swamps the central difference; test_batch_norm_training covers that case alone.
+    x = numpy.random.default_rng(seed).normal(size=(batch, 4))
+    assert gradcheck(model, x, seed=2)
+
+
+@given(st.integers(0, 2**16), st.integers(1, 4))
+def test_parallel_adds_every_branchs_gradient(seed, batch):
+    model = randomize_parameters(Parallel(Dense(4, 3), Sequential(Dense(4, 5), Tanh(), Dense(5, 3)), Sequential(Dense(4, 3), Sigmoid())))
     x = numpy.random.default_rng(seed).normal(size=(batch, 4))
     assert gradcheck(model, x, seed=2)
 

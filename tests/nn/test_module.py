@@ -19,6 +19,7 @@ from smartmod.nn import (
     Embedding,
     LayerNorm,
     LeakyReLU,
+    Parallel,
     Parameter,
     ReLU,
     Sequential,
@@ -58,11 +59,12 @@ CATALOG: dict[str, tuple[Callable[[], Module], Callable[[], numpy.ndarray]]] = {
         lambda: Sequential(Dense(4, 4), BatchNorm(4), ReLU(), Sequential(Dense(4, 4), LayerNorm(4)), Dropout(0.1)),
         lambda: features(5, 4),
     ),
+    "Parallel": (lambda: Parallel(Dense(4, 3), Sequential(Dense(4, 5), ReLU(), Dropout(0.2), Dense(5, 3))), lambda: features(5, 4)),
 }
 
 
 def test_the_catalog_covers_every_layer():
-    assert set(CATALOG) == set(layers.__all__) | {"Sequential"}
+    assert set(CATALOG) == set(layers.__all__) | {"Sequential", "Parallel"}
 
 
 # -- the tree --------------------------------------------------------------------------------
@@ -193,6 +195,32 @@ def test_needs_input_grad_false_skips_the_first_input_gradient_but_not_the_weigh
     for (name, mine), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
         assert numpy.array_equal(mine.grad, theirs.grad), f"{name}: gradient mine {mine.grad} / theirs {theirs.grad}"
         assert numpy.any(mine.grad != 0), f"{name} received no gradient"
+
+
+def test_parallel_adds_its_branches_outputs_and_their_input_gradients():
+    wide, deep = Dense(3, 2), Sequential(Dense(3, 4), Tanh(), Dense(4, 2))
+    model, x = Parallel(wide, deep), features(4, 3)
+    assert numpy.allclose(model(x), wide(x) + deep(x), atol=1e-6)
+    grad_output = features(4, 2)
+    model(x)
+    expected = wide.backward(grad_output) + (deep(x), deep.backward(grad_output))[1]
+    model.zero_grad()
+    model(x)
+    assert numpy.allclose(model.backward(grad_output), expected, atol=1e-6)
+
+
+def test_parallel_on_sparse_features_trains_every_branch_and_returns_no_input_gradient():
+    model = Parallel(Dense(6, 2), Sequential(Dense(6, 3), ReLU(), Dense(3, 2)))
+    model.needs_input_grad = False
+    x = scipy.sparse.random(5, 6, density=0.5, format="csr", dtype=numpy.float32, random_state=0)
+    model(x)
+    assert model.backward(numpy.ones((5, 2), dtype=numpy.float32)) is None
+    assert all(numpy.any(parameter.grad != 0) for name, parameter in model.named_parameters() if name.endswith("weight"))
+
+
+def test_parallel_needs_a_branch():
+    with pytest.raises(ValueError, match="at least one branch"):
+        Parallel()
 
 
 def test_needs_input_grad_false_reaches_the_dense_inside_a_leading_sequential():

@@ -28,7 +28,7 @@ from smartmod.data.text_readers import read_all_text
 from smartmod.moderation.augment import identity_negatives
 from smartmod.moderation.bundle import BundleConfig, TextModelBundle
 from smartmod.moderation.imbalance_strategies import training_set
-from smartmod.nn import Dense, Dropout, ReLU, Sequential, backend
+from smartmod.nn import Dense, Dropout, Module, Parallel, ReLU, Sequential, backend
 from smartmod.nn.callbacks import EarlyStopping
 from smartmod.nn.optim import Adam
 from smartmod.nn.train import Trainer, predict
@@ -50,6 +50,7 @@ class TextTrainingConfig:
     max_features: int = 50000  # most frequent n-grams kept per analyzer (words, characters)
     min_df: int = 2
     hidden: int = 128  # units in the hidden layer
+    wide: bool = False  # add a linear path from the features to the logits beside the MLP ("wide and deep")
     dropout: float = 0.3
     lr: float = 2e-3
     batch_size: int = 256
@@ -63,6 +64,15 @@ class TextTrainingConfig:
     name: str = "text-tfidf-mlp"
     version: str = "1"
     progress: bool = True
+
+
+def text_network(n_features: int, n_categories: int, config: TextTrainingConfig) -> Module:
+    """Features ``(N, F)`` → logits ``(N, C)``: Dense → ReLU → Dropout → Dense, and with
+    ``config.wide`` a Dense from the features straight to the logits added to it."""
+    deep = Sequential(Dense(n_features, config.hidden, init="he_uniform"), ReLU(), Dropout(config.dropout), Dense(config.hidden, n_categories))
+    if not config.wide:
+        return deep
+    return Parallel(Dense(n_features, n_categories, init="zeros"), deep)
 
 
 def load_training_config(path: str | Path) -> TextTrainingConfig:
@@ -145,7 +155,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
         train_labels = numpy.vstack([train_labels, label_matrix(extra)])
     vectorized = time.perf_counter()
 
-    network = Sequential(Dense(features.shape[1], config.hidden, init="he_uniform"), ReLU(), Dropout(config.dropout), Dense(config.hidden, len(CATEGORIES)))
+    network = text_network(features.shape[1], len(CATEGORIES), config)
     loss, train_features, train_labels = training_set(config.imbalance, train_features, train_labels, config.seed)
     optimizer = Adam(network.parameters(), lr=config.lr)
     trainer = Trainer(network, loss, optimizer, batch_size=config.batch_size, seed=config.seed, progress=config.progress,

@@ -17,7 +17,7 @@ from smartmod.nn.layers import (
     Softmax,
     Tanh,
 )
-from smartmod.nn.module import Module, Parameter, Sequential, layer_from_config
+from smartmod.nn.module import Module, Parallel, Parameter, Sequential, layer_from_config
 
 __all__ = [
     "backend",
@@ -25,6 +25,7 @@ __all__ = [
     "Module",
     "Parameter",
     "Sequential",
+    "Parallel",
     "layer_from_config",
     "Dense",
     "ReLU",

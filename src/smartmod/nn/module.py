@@ -20,7 +20,7 @@ import numpy
 
 from smartmod.nn import backend
 
-__all__ = ["Parameter", "Module", "Sequential", "layer_from_config", "registered_layers"]
+__all__ = ["Parameter", "Module", "Sequential", "Parallel", "layer_from_config", "registered_layers"]
 
 _REGISTRY: dict[str, type["Module"]] = {}
 
@@ -262,21 +262,15 @@ def layer_from_config(config: dict[str, Any]) -> Module:
     return _REGISTRY[name].from_config(config.get("config", {}))
 
 
-class Sequential(Module):
-    """Children applied in order; backward runs them in reverse.
+class _NumberedChildren(Module):
+    """A module made of child modules registered as ``"0"``, ``"1"``, ...; indexable and iterable."""
 
-    Parameters
-    ----------
-    *layers : Module
-        Registered under the names ``"0"``, ``"1"``, ...
-    """
-
-    def __init__(self, *layers: Module):
+    def __init__(self, *children: Module):
         super().__init__()
-        for index, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential takes Modules, argument {index} is a {type(layer).__name__}")
-            setattr(self, str(index), layer)
+        for index, child in enumerate(children):
+            if not isinstance(child, Module):
+                raise TypeError(f"{type(self).__name__} takes Modules, argument {index} is a {type(child).__name__}")
+            setattr(self, str(index), child)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -286,6 +280,16 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+
+class Sequential(_NumberedChildren):
+    """Children applied in order; backward runs them in reverse.
+
+    Parameters
+    ----------
+    *layers : Module
+        Registered under the names ``"0"``, ``"1"``, ...
+    """
 
     def forward(self, x: Any) -> Any:
         for layer in self._modules.values():
@@ -306,3 +310,47 @@ class Sequential(Module):
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Sequential":
         return cls(*(layer_from_config(layer) for layer in config["layers"]))
+
+
+class Parallel(_NumberedChildren):
+    """Children applied to the same input, their outputs added: ``y = f_0(x) + f_1(x) + ...``.
+
+    The "wide and deep" shape (Cheng et al., 2016, arXiv:1606.07792) is
+    ``Parallel(Dense(F, C), Sequential(Dense(F, H), ReLU(), Dense(H, C)))``: a linear model of
+    the features next to an MLP, so each output reads every feature directly as well as
+    through the shared hidden layer. Backward gives every child the same upstream gradient
+    and adds the gradients they return for the input.
+
+    Parameters
+    ----------
+    *branches : Module
+        At least one; all must return outputs of one shape. Registered as ``"0"``, ``"1"``, ...
+    """
+
+    def __init__(self, *branches: Module):
+        if not branches:
+            raise ValueError("Parallel needs at least one branch")
+        super().__init__(*branches)
+
+    def forward(self, x: Any) -> Any:
+        branches = iter(self._modules.values())
+        total = next(branches)(x)
+        for branch in branches:
+            total = total + branch(x)
+        return total
+
+    def backward(self, grad_output: Any) -> Any:
+        grad_input = None
+        for branch in self._modules.values():
+            object.__setattr__(branch, "needs_input_grad", self.needs_input_grad)
+            grad = branch.backward(grad_output)
+            if grad is not None:
+                grad_input = grad if grad_input is None else grad_input + grad
+        return grad_input
+
+    def get_config(self) -> dict[str, Any]:
+        return {"branches": [branch.to_config() for branch in self._modules.values()]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Parallel":
+        return cls(*(layer_from_config(branch) for branch in config["branches"]))
