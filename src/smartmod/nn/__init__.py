@@ -17,6 +17,19 @@ from smartmod.nn.layers import (
     Softmax,
     Tanh,
 )
+from smartmod.nn.layers import (
+    AdditiveAttention,
+    LearnedPositionalEmbedding,
+    MultiHeadAttention,
+    PositionwiseFeedForward,
+    ResidualNorm,
+    ScaledDotProductAttention,
+    SinusoidalPositionalEncoding,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from smartmod.nn.module import Module, Parallel, Parameter, Sequential, layer_from_config
 
 __all__ = [
@@ -39,4 +52,15 @@ __all__ = [
     "BatchNorm",
     "LayerNorm",
     "Embedding",
+    "AdditiveAttention",
+    "LearnedPositionalEmbedding",
+    "MultiHeadAttention",
+    "PositionwiseFeedForward",
+    "ResidualNorm",
+    "ScaledDotProductAttention",
+    "SinusoidalPositionalEncoding",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

@@ -1,8 +1,21 @@
 """Layers: each a Module with forward and backward side by side."""
 from smartmod.nn.layers.activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from smartmod.nn.layers.additive_attention import AdditiveAttention
+from smartmod.nn.layers.attention import ScaledDotProductAttention, causal_mask
 from smartmod.nn.layers.dense import Dense
 from smartmod.nn.layers.dropout import Dropout
 from smartmod.nn.layers.embedding import Embedding
+from smartmod.nn.layers.feedforward import PositionwiseFeedForward
+from smartmod.nn.layers.multihead import MultiHeadAttention
 from smartmod.nn.layers.normalization import BatchNorm, LayerNorm
+from smartmod.nn.layers.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
+from smartmod.nn.layers.residual_norm import ResidualNorm
+from smartmod.nn.layers.transformer import TransformerEncoder, TransformerEncoderLayer
+from smartmod.nn.layers.transformer_decoder import TransformerDecoder, TransformerDecoderLayer
 
 __all__ = ["Dense", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Embedding"]
+__all__ += [
+    "ScaledDotProductAttention", "causal_mask", "AdditiveAttention", "MultiHeadAttention", "PositionwiseFeedForward",
+    "SinusoidalPositionalEncoding", "LearnedPositionalEmbedding", "ResidualNorm",
+    "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder",
+]
