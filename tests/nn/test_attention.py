@@ -3,9 +3,12 @@ query that sees no key, causality, padding that changes nothing, errors, and con
 round trips."""
 from __future__ import annotations
 
+import json
+
 import numpy
 import pytest
 
+from smartmod.nn import backend
 from smartmod.nn.layers.additive_attention import AdditiveAttention
 from smartmod.nn.layers.attention import ScaledDotProductAttention, build_attention_mask, causal_mask, masked_softmax
 from smartmod.nn.layers.feedforward import PositionwiseFeedForward
@@ -124,17 +127,38 @@ LAYERS = [
 ]
 
 
-@pytest.mark.parametrize("make", LAYERS, ids=lambda make: type(make()).__name__)
-def test_config_round_trip_rebuilds_the_same_layer(make):
-    layer = make().eval()
-    rebuilt = layer_from_config(layer.to_config()).eval()
-    assert rebuilt.get_config() == layer.get_config()
-    rebuilt.load_state_dict(layer.state_dict())
+def inputs_for(layer) -> tuple[numpy.ndarray, ...]:
+    """(2, 3, 8) queries, and the keys, values or memory the layer also takes."""
     x = normal(2, 3, 8)
     if isinstance(layer, ScaledDotProductAttention):
-        inputs = (x, x, x)
-    elif isinstance(layer, (AdditiveAttention, TransformerDecoderLayer, TransformerDecoder)):
-        inputs = (x, normal(2, 4, 8, seed=1))
-    else:
-        inputs = (x,)
-    assert numpy.array_equal(rebuilt.forward(*inputs), layer.forward(*inputs))
+        return x, normal(2, 4, 8, seed=1), normal(2, 4, 8, seed=2)
+    if isinstance(layer, (AdditiveAttention, TransformerDecoderLayer, TransformerDecoder)):
+        return x, normal(2, 4, 8, seed=1)
+    return (x,)
+
+
+@pytest.mark.parametrize("make", LAYERS, ids=lambda make: type(make()).__name__)
+def test_config_round_trip_through_json_rebuilds_the_same_layer(make):
+    layer = make()
+    rebuilt = layer_from_config(json.loads(json.dumps(layer.to_config())))
+    assert type(rebuilt) is type(layer) and rebuilt.get_config() == layer.get_config()
+    rebuilt.load_state_dict(layer.state_dict())
+    inputs = inputs_for(layer)
+    for mode in ("train", "eval"):
+        getattr(layer, mode)(), getattr(rebuilt, mode)()
+        backend.seed(3)
+        expected = layer.forward(*inputs)
+        backend.seed(3)
+        assert numpy.array_equal(rebuilt.forward(*inputs), expected), f"{mode} mode: rebuilt output differs"
+
+
+@pytest.mark.parametrize("make", LAYERS, ids=lambda make: type(make()).__name__)
+def test_float32_stays_float32_through_forward_and_backward(make):
+    layer, inputs = make(), inputs_for(make())
+    y = layer.forward(*inputs)
+    grads = layer.backward(numpy.ones_like(y))
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    assert y.dtype == numpy.float32
+    assert [(g.shape, g.dtype) for g in grads] == [(x.shape, numpy.float32) for x in inputs]
+    for name, parameter in layer.named_parameters():
+        assert parameter.data.dtype == parameter.grad.dtype == numpy.float32, name

@@ -13,9 +13,6 @@ from smartmod.nn.layers.residual_norm import ResidualNorm
 from smartmod.nn.layers.transformer import TransformerEncoder, TransformerEncoderLayer
 from smartmod.nn.layers.transformer_decoder import TransformerDecoder, TransformerDecoderLayer
 
+# __all__ names the layers of one (N, ...) input. The attention and transformer layers imported above take
+# (B, T, d) inputs, several for some: tests/nn/test_attention.py checks their configurations and dtypes.
 __all__ = ["Dense", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Embedding"]
-__all__ += [
-    "ScaledDotProductAttention", "causal_mask", "AdditiveAttention", "MultiHeadAttention", "PositionwiseFeedForward",
-    "SinusoidalPositionalEncoding", "LearnedPositionalEmbedding", "ResidualNorm",
-    "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder",
-]
