@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import numpy
 
+from smartmod.explain import DEFAULT_METHOD, explain_text
 from smartmod.moderation.bundle import TextModelBundle
 
 __all__ = ["Moderator", "DEFAULT_MODEL_DIR", "resolve_model"]
@@ -28,12 +29,12 @@ def resolve_model(name_or_path: str | Path) -> Path:
     return path
 
 
-def _windows(text: str, size: int, overlap: int) -> list[str]:
-    """Overlapping character windows covering ``text`` (the text itself when it fits)."""
-    if len(text) <= size:
-        return [text]
+def _window_bounds(length: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of overlapping character windows covering a text of ``length`` (one when it fits)."""
+    if length <= size:
+        return [(0, length)]
     step = size - overlap
-    return [text[start:start + size] for start in range(0, len(text) - overlap, step)]
+    return [(start, min(start + size, length)) for start in range(0, length - overlap, step)]
 
 
 class Moderator:
@@ -69,11 +70,10 @@ class Moderator:
         for index, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"text {index} is a {type(text).__name__}, not a str")
-        config = self.bundle.config
         pieces: list[str] = []
         owner: list[int] = []
         for index, text in enumerate(texts):
-            windows = _windows(text, config.window_chars, config.window_overlap)
+            windows = [text[start:end] for start, end in self.windows(text)]
             pieces.extend(windows)
             owner.extend([index] * len(windows))
         window_scores = self.bundle.probabilities(pieces)
@@ -82,6 +82,10 @@ class Moderator:
         result = numpy.zeros((len(texts), len(self.categories)), dtype=numpy.float32)
         numpy.maximum.at(result, numpy.asarray(owner), window_scores)
         return result
+
+    def windows(self, text: str) -> list[tuple[int, int]]:
+        """The ``(start, end)`` character windows ``text`` is scored in: ``[(0, len(text))]`` when it fits."""
+        return _window_bounds(len(text), self.bundle.config.window_chars, self.bundle.config.window_overlap)
 
     def predict(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """One ``{category: probability}`` per text."""
@@ -103,3 +107,12 @@ class Moderator:
             }
             for row, flags in zip(scores, over)
         ]
+
+    def explain(self, text: str, method: str = DEFAULT_METHOD, category: str | None = None) -> dict[str, Any]:
+        """Why ``text`` scores as it does: the scores, each word's importance and the harmful spans.
+
+        ``method`` is one of :data:`smartmod.explain.EXPLANATION_METHODS`; ``category`` is the
+        one explained (default: the highest-scoring). See :func:`smartmod.explain.explain_text`
+        for the returned dict, and docs/text-model.md for how well each method agrees with people.
+        """
+        return explain_text(self, text, method, category)

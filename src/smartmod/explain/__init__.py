@@ -1,0 +1,23 @@
+"""Explanations of text models: which words of the original text a score rests on.
+
+Three methods, mapped back to character spans of the text the user gave: gradient × input
+through the network's own backward pass, occlusion (leave one word out) and LIME. The entry
+point is :meth:`smartmod.moderation.moderator.Moderator.explain` (:func:`explain_text`); the
+quality of each method against human rationales is measured by ``bench/explain_quality.py``.
+"""
+from smartmod.explain.explainer import DEFAULT_METHOD, EXPLANATION_METHODS, METHODS, ExplanationMethod, explain_text, word_importances
+from smartmod.explain.feature_shares import feature_shares
+from smartmod.explain.gradient import feature_gradient, gradient_x_input
+from smartmod.explain.lime import lime, weighted_ridge
+from smartmod.explain.occlusion import occlusion
+from smartmod.explain.plausibility import span_f1, token_auprc, token_f1
+from smartmod.explain.spans import harmful_spans, span_offsets
+from smartmod.explain.target import CategoryLogit
+from smartmod.explain.words import Word, split_words, without_words
+
+__all__ = [
+    "DEFAULT_METHOD", "EXPLANATION_METHODS", "METHODS", "ExplanationMethod", "explain_text", "word_importances",
+    "feature_shares", "feature_gradient", "gradient_x_input", "lime", "weighted_ridge", "occlusion",
+    "span_f1", "token_auprc", "token_f1", "harmful_spans", "span_offsets", "CategoryLogit",
+    "Word", "split_words", "without_words",
+]

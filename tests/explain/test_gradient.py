@@ -1,0 +1,66 @@
+"""Gradient × input: the feature gradient from our backward pass against central differences,
+and the sharing of features over the words that produce them."""
+from __future__ import annotations
+
+import numpy
+import pytest
+
+from smartmod.explain.feature_shares import feature_shares
+from smartmod.explain.gradient import feature_gradient, gradient_x_input
+from smartmod.explain.target import CategoryLogit
+from smartmod.explain.words import split_words
+from smartmod.moderation.bundle import TextModelBundle
+from smartmod.nn.gradcheck import numerical_gradient
+
+
+@pytest.fixture()
+def float64_target(tiny_bundle_dir) -> CategoryLogit:
+    bundle = TextModelBundle.load(tiny_bundle_dir)
+    bundle.network.astype(numpy.float64)
+    bundle.config.temperatures["toxicity"] = 0.8  # a temperature other than 1, so the scale is checked too
+    return CategoryLogit(bundle, "toxicity")
+
+
+def test_feature_gradient_matches_central_differences(float64_target):
+    network = float64_target.bundle.network
+    features = float64_target.bundle.vectorizer.transform(["shut up you stupid idiot"]).toarray().astype(numpy.float64)  # (1, V)
+
+    def calibrated_logit() -> float:
+        return float(network.forward(features)[0, float64_target.column]) * float64_target.scale
+
+    numeric = numerical_gradient(calibrated_logit, features)  # (1, V)
+    analytic = feature_gradient(network, features, float64_target.column, float64_target.scale)
+    numpy.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+    assert numpy.abs(analytic).max() > 0.01  # the check compared real gradients, not zeros
+
+
+def test_feature_gradient_leaves_no_weight_gradient_and_restores_needs_input_grad(float64_target):
+    network = float64_target.bundle.network
+    network.needs_input_grad = False
+    feature_gradient(network, float64_target.bundle.vectorizer.transform(["you idiot"]), float64_target.column)
+    assert network.needs_input_grad is False
+    assert all(not parameter.grad.any() for parameter in network.parameters())
+
+
+def test_each_feature_is_shared_out_over_the_words_that_produce_it(tiny_bundle_dir):
+    vectorizer = TextModelBundle.load(tiny_bundle_dir).vectorizer
+    text = "you stupid idiot, you"
+    words = split_words(text)  # you stupid idiot you
+    shares = feature_shares(vectorizer, text, words).toarray()  # (4, V)
+    column = vectorizer.vocabulary_
+    numpy.testing.assert_allclose(shares[:, column["word:stupid idiot"]], [0, 0.5, 0.5, 0])  # a bigram: half to each word
+    numpy.testing.assert_allclose(shares[:, column["word:you"]], [0.5, 0, 0, 0.5])  # two occurrences: half each
+    numpy.testing.assert_allclose(shares[:, column["char:idi"]], [0, 0, 1, 0])
+    present = vectorizer.transform([text]).indices
+    numpy.testing.assert_allclose(shares[:, present].sum(axis=0), 1.0)  # every feature of the text is shared out in full
+
+
+def test_word_importances_add_up_to_the_first_order_contribution_of_all_features(float64_target):
+    text = "shut up you stupid idiot"
+    network = float64_target.bundle.network
+    features = float64_target.bundle.vectorizer.transform([text]).toarray().astype(numpy.float64)  # (1, V)
+    numeric = numerical_gradient(lambda: float(network.forward(features)[0, float64_target.column]) * float64_target.scale, features)
+    importances = gradient_x_input(float64_target, text, split_words(text))  # (5,)
+    assert importances.shape == (5,)
+    assert importances.sum() == pytest.approx(float((numeric * features).sum()), rel=1e-6)
+    assert set(importances.argsort()[-2:]) == {3, 4}  # "stupid" and "idiot", the words the tiny model learned
