@@ -23,7 +23,7 @@ def test_openapi_document_lists_every_endpoint(server):
     assert reply.status == 200
     document = reply.json()
     assert document["openapi"].startswith("3.") and document["info"]["title"] and document["info"]["version"]
-    assert set(document["paths"]) == {"/v1/moderate", "/v1/models", "/healthz", "/metrics", "/openapi.json"}
+    assert set(document["paths"]) == {"/v1/moderate", "/v1/explain", "/v1/models", "/healthz", "/metrics", "/openapi.json"}
     assert set(document["paths"]["/v1/moderate"]) == {"post"}
 
 

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from smartmod.moderation.moderator import Moderator
 from smartmod.serve.errors import APIError, ASCIIJSONResponse, api_error_handler, http_exception_handler
+from smartmod.serve.explain import explain
 from smartmod.serve.exposition import CONTENT_TYPE
 from smartmod.serve.metrics import ServeMetrics
 from smartmod.serve.middleware import ObservedRequests
@@ -98,6 +99,7 @@ def create_app(settings: ServerSettings | None = None, moderator: Moderator | No
     app = Starlette(
         routes=[
             Route("/v1/moderate", moderate, methods=["POST"]),
+            Route("/v1/explain", explain, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
             Route("/metrics", prometheus_metrics, methods=["GET"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from smartmod import __version__
+from smartmod.explain import DEFAULT_METHOD, EXPLANATION_METHODS
 from smartmod.serve.settings import ServerSettings
 
 __all__ = ["openapi_document"]
@@ -52,6 +53,35 @@ def _schemas(settings: ServerSettings, categories: Sequence[str]) -> dict[str, A
             "type": "object", "required": ["model", "results"],
             "properties": {"model": _ref("ModelReference"), "results": {"type": "array", "items": _ref("ModerationResult")}},
         },
+        "ExplainRequest": {
+            "type": "object", "required": ["text"], "additionalProperties": False,
+            "properties": {
+                "text": {"type": "string", "maxLength": settings.max_text_chars, "description": "The text to explain."},
+                "method": {"type": ["string", "null"], "enum": [*EXPLANATION_METHODS, None],
+                           "description": f"How words get their importance (null or absent: {DEFAULT_METHOD}): leave the word out, "
+                                          "gradient x input, or LIME."},
+                "category": {"type": ["string", "null"], "enum": [*categories, None],
+                             "description": "The category explained (null or absent: the highest-scoring one)."},
+            },
+            "example": {"text": "You are a worthless idiot, shut up.", "method": DEFAULT_METHOD},
+        },
+        "Explanation": {"allOf": [_ref("ModerationResult"), {
+            "type": "object", "required": ["model", "text", "method", "category", "tokens", "spans"],
+            "properties": {
+                "model": _ref("ModelReference"),
+                "text": {"type": "string", "description": "The text explained; every offset counts its Unicode code points."},
+                "method": {"type": "string", "enum": list(EXPLANATION_METHODS)},
+                "category": {"type": "string", "enum": list(categories), "description": "The category whose score is explained."},
+                "tokens": {"type": "array", "description": "Every word of the text, in order.", "items": {
+                    "type": "object", "required": ["text", "start", "end", "importance"],
+                    "properties": {"text": {"type": "string"}, "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
+                                   "importance": {"type": "number",
+                                                  "description": "Log-odds of the category the word adds (positive) or takes away (negative)."}}}},
+                "spans": {"type": "array", "description": "The character spans judged harmful, in order.", "items": {
+                    "type": "object", "required": ["start", "end", "text"],
+                    "properties": {"start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0}, "text": {"type": "string"}}}},
+            },
+        }]},
         "Model": {
             "type": "object", "required": ["name", "version", "categories", "thresholds"],
             "properties": {**model_reference,
@@ -85,6 +115,9 @@ def _schemas(settings: ServerSettings, categories: Sequence[str]) -> dict[str, A
 def openapi_document(settings: ServerSettings, categories: Sequence[str]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of a server with these settings and model categories."""
     not_found = _error("No such endpoint.")
+    not_json = _error("The body is not UTF-8 JSON.")
+    too_large = _error(f"The body is larger than max_body_bytes ({settings.max_body_bytes}).")
+    not_json_type = _error("The Content-Type is not application/json.")
     internal = _error("The server failed; the body holds no internals and the error is logged.")
     return {
         "openapi": "3.1.0",
@@ -97,12 +130,27 @@ def openapi_document(settings: ServerSettings, categories: Sequence[str]) -> dic
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ModerateRequest")}}},
                 "responses": {
                     "200": _json_response("One result per text, in order.", "ModerateResponse"),
-                    "400": _error("The body is not UTF-8 JSON."),
+                    "400": not_json,
                     "404": not_found,
-                    "413": _error(f"The body is larger than max_body_bytes ({settings.max_body_bytes})."),
-                    "415": _error("The Content-Type is not application/json."),
+                    "413": too_large,
+                    "415": not_json_type,
                     "422": _error(f"The JSON is not {{\"texts\": [string, ...]}}, has more than max_texts ({settings.max_texts}) "
                                   f"texts, or a text longer than max_text_chars ({settings.max_text_chars})."),
+                    "500": internal,
+                },
+            }},
+            "/v1/explain": {"post": {
+                "summary": "Explain one text's scores word by word, with the character spans judged harmful",
+                "operationId": "explain",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ExplainRequest")}}},
+                "responses": {
+                    "200": _json_response("The scores and flag of the text, each word's importance and the harmful spans.", "Explanation"),
+                    "400": not_json,
+                    "404": not_found,
+                    "413": too_large,
+                    "415": not_json_type,
+                    "422": _error(f"The JSON is not {{\"text\": string}}, the text is longer than max_text_chars ({settings.max_text_chars}), "
+                                  "or the method or category is not one of the allowed values (the message lists them)."),
                     "500": internal,
                 },
             }},

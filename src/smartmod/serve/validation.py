@@ -1,4 +1,4 @@
-"""Reading and checking a ``/v1/moderate`` request: content type, size cap, JSON, fields.
+"""Reading and checking a ``/v1/moderate`` or ``/v1/explain`` request: content type, size cap, JSON, fields.
 
 The body is read chunk by chunk and refused as soon as it passes ``max_body_bytes``: a
 ``Content-Length`` header over the limit is refused before reading, but the header is not
@@ -7,14 +7,14 @@ trusted (a chunked body has none), so the count is kept while streaming too.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from starlette.requests import Request
 
 from smartmod.serve.errors import APIError
 from smartmod.serve.settings import ServerSettings
 
-__all__ = ["read_texts", "read_json_body", "parse_texts"]
+__all__ = ["read_texts", "read_json_body", "parse_texts", "parse_explain_request"]
 
 _JSON_TYPE_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
@@ -85,13 +85,50 @@ def parse_texts(document: Any, max_texts: int, max_text_chars: int) -> list[str]
     if len(texts) > max_texts:
         raise APIError(422, "too_many_texts", f"{len(texts)} texts is more than the limit of {max_texts} per request (max_texts); "
                        "split them over several requests", limit=("max_texts", max_texts), field="texts")
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise APIError(422, "invalid_text", f"texts[{index}] must be a string, got {_json_type(text)}", field=f"texts[{index}]")
-        if len(text) > max_text_chars:
-            raise APIError(422, "text_too_long", f"texts[{index}] has {len(text)} characters, more than the limit of {max_text_chars} "
-                           "(max_text_chars); split it or shorten it", limit=("max_text_chars", max_text_chars), field=f"texts[{index}]")
-    return texts
+    return [_checked_text(text, f"texts[{index}]", max_text_chars) for index, text in enumerate(texts)]
+
+
+def _checked_text(text: Any, field: str, max_text_chars: int) -> str:
+    """``text`` when it is a string of at most ``max_text_chars`` characters; else the 422 naming ``field``."""
+    if not isinstance(text, str):
+        raise APIError(422, "invalid_text", f"{field} must be a string, got {_json_type(text)}", field=field)
+    if len(text) > max_text_chars:
+        raise APIError(422, "text_too_long", f"{field} has {len(text)} characters, more than the limit of {max_text_chars} "
+                       "(max_text_chars); split it or shorten it", limit=("max_text_chars", max_text_chars), field=field)
+    return text
+
+
+def parse_explain_request(document: Any, max_text_chars: int, methods: Sequence[str], categories: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """The text of a ``{"text": str, "method"?: str, "category"?: str}`` document and the options given.
+
+    Returns
+    -------
+    text : str
+    options : dict
+        ``method`` and ``category`` where the document names them (null counts as absent),
+        for ``Moderator.explain(text, **options)``.
+
+    Raises
+    ------
+    APIError
+        422 naming the field that is missing, unknown or ill-typed, the allowed values of
+        ``method`` and ``category``, or the limit ``max_text_chars``.
+    """
+    if not isinstance(document, dict):
+        raise APIError(422, "invalid_body", f'the body must be a JSON object like {{"text": "..."}}, got {_json_type(document)}')
+    allowed = {"method": tuple(methods), "category": tuple(categories)}
+    unknown = sorted(key for key in document if key != "text" and key not in allowed)
+    if unknown:
+        raise APIError(422, "unknown_field", f"unknown field {unknown[0]!r}; the fields are 'text', 'method' and 'category'",
+                       field=unknown[0])
+    if "text" not in document:
+        raise APIError(422, "missing_field", "the field 'text' (the string to explain) is missing", field="text")
+    text = _checked_text(document["text"], "text", max_text_chars)
+    options = {name: document[name] for name in allowed if document.get(name) is not None}
+    for name, value in options.items():
+        if not isinstance(value, str) or value not in allowed[name]:
+            raise APIError(422, "invalid_field", f"{name} must be one of {', '.join(allowed[name])}, got {value!r}", field=name)
+    return text, options
 
 
 async def read_texts(request: Request, settings: ServerSettings) -> list[str]:
