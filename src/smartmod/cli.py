@@ -1,4 +1,4 @@
-"""The ``smartmod`` command line: moderate, train, evaluate, serve."""
+"""The ``smartmod`` command line: moderate, train, evaluate, serve, models, monitor."""
 from __future__ import annotations
 
 import argparse
@@ -105,8 +105,8 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("serve", help="serve the moderation HTTP API",
                                  description="Serve POST /v1/moderate, GET /v1/models, /healthz, /metrics and /openapi.json until SIGINT or SIGTERM.")
     for field in fields(ServerSettings):
-        parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default,
-                            help=f"{field.metadata['help']} (default: {field.default})")
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=str if field.default is None else type(field.default),
+                            default=field.default, help=f"{field.metadata['help']} (default: {field.default})")
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -114,6 +114,98 @@ def _run_serve(args: argparse.Namespace) -> int:
     from smartmod.serve.settings import ServerSettings
 
     run_server(ServerSettings(**{field.name: getattr(args, field.name) for field in fields(ServerSettings)}))
+    return 0
+
+
+def _registry_option() -> argparse.ArgumentParser:
+    from smartmod.moderation.registry import REGISTRY_ENVIRONMENT_VARIABLE
+
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--registry", help=f"models directory (default: ${REGISTRY_ENVIRONMENT_VARIABLE}, else ~/.smartmod/models)")
+    return parent
+
+
+def _add_models(commands: argparse._SubParsersAction) -> None:
+    from smartmod.moderation.registry import STAGES
+
+    registry = _registry_option()
+    actions = commands.add_parser("models", help="the model registry: list, show, add and promote model versions").add_subparsers(
+        dest="action", required=True)
+    actions.add_parser("list", parents=[registry], help="every model version and its stage ('default' is the bundled model)")
+    show = actions.add_parser("show", parents=[registry], help="one model version: path, stages, categories, thresholds, model card")
+    show.add_argument("model", help="NAME (its production version), NAME:VERSION or NAME:STAGE")
+    add = actions.add_parser("add", parents=[registry], help="copy a model bundle into the registry (a new name's first version goes to production)")
+    add.add_argument("path", help="the model bundle directory ('smartmod train text --output' writes one)")
+    add.add_argument("--name", help="register under this name (default: the bundle's own name)")
+    add.add_argument("--version", help="register as this version (default: the bundle's own version)")
+    promote = actions.add_parser("promote", parents=[registry], help="put a model version in a stage")
+    promote.add_argument("model", help="NAME:VERSION")
+    promote.add_argument("--stage", choices=STAGES, default="production", help="the stage (default: production)")
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from smartmod.moderation.bundle import TextModelBundle
+    from smartmod.moderation.registry import ModelRegistry
+
+    registry = ModelRegistry(args.registry)
+    if args.action == "list":
+        print(f"{'NAME':<20} {'VERSION':<12} {'STAGE':<22} PATH")
+        for entry in registry.entries():
+            print(f"{entry.name:<20} {entry.version:<12} {','.join(entry.stages) or '-':<22} {entry.path}")
+    elif args.action == "show":
+        entry = registry.lookup(args.model)
+        bundle = TextModelBundle.load(entry.path)
+        print(json.dumps({"name": entry.name, "version": entry.version, "stages": list(entry.stages), "path": str(entry.path),
+                          "categories": bundle.config.categories, "thresholds": bundle.config.thresholds,
+                          "drift_reference": bundle.reference is not None, "card": bundle.card}, indent=2))
+    elif args.action == "add":
+        entry = registry.add(args.path, name=args.name, version=args.version)
+        print(f"registered {entry.qualified_name} at {entry.path} (stages: {', '.join(entry.stages) or 'none'})")
+    else:
+        name, _, version = args.model.partition(":")
+        if not version:
+            raise ValueError(f"promote needs NAME:VERSION, got {args.model!r}; see the versions with 'smartmod models list'")
+        entry = registry.promote(name, version, args.stage)
+        print(f"{entry.qualified_name} is now {args.stage}")
+    return 0
+
+
+def _add_monitor(commands: argparse._SubParsersAction) -> None:
+    registry = _registry_option()
+    actions = commands.add_parser("monitor", help="drift of served models against their training reference").add_subparsers(
+        dest="action", required=True)
+    report = actions.add_parser("report", parents=[registry], help="prediction statistics and drift (PSI, KS) from a server's prediction log",
+                                description="Summarize the prediction log 'smartmod serve --log-predictions FILE' writes: per model version, "
+                                            "texts, flagged rate, mean length and OOV rate, and PSI / KS of every feature against the "
+                                            "model's reference (found in the registry or the bundled default by the logged name and version).")
+    report.add_argument("log", help="the prediction log (JSON lines)")
+    report.add_argument("--last", type=int, help="only the last N texts of each model version (default: all)")
+    report.add_argument("--threshold", type=float, default=0.2, help="PSI at or over which a feature is marked ALERT (default: 0.2)")
+    report.add_argument("--json", action="store_true", help="print JSON (with the score histograms) instead of a table")
+    reference = actions.add_parser("reference", parents=[registry], help="recompute a model's drift reference on its validation rows",
+                                   description="Rebuild the validation split of a model trained by 'smartmod train text' from its card "
+                                               "and the shared data, score it, and write reference.json into the model's directory.")
+    reference.add_argument("model", help="'default', a bundle directory or a registered NAME[:VERSION]")
+
+
+def _run_monitor(args: argparse.Namespace) -> int:
+    from smartmod.moderation.registry import ModelRegistry
+
+    registry = ModelRegistry(args.registry)
+    if args.action == "report":
+        from smartmod.serve.monitoring import format_report, report_prediction_log
+
+        summaries = report_prediction_log(args.log, registry, args.last)
+        print(json.dumps([summary.to_dict() for summary in summaries], indent=2) if args.json else format_report(summaries, args.threshold))
+        return 0
+    from smartmod.moderation.bundle import REFERENCE_FILE, TextModelBundle
+    from smartmod.moderation.training import validation_reference
+    from smartmod.nn.serialize import atomic_write_bytes
+
+    directory = registry.resolve(args.model)
+    reference = validation_reference(TextModelBundle.load(directory))
+    atomic_write_bytes(directory / REFERENCE_FILE, json.dumps(reference.to_dict(), allow_nan=False).encode("utf-8"))
+    print(f"wrote the drift reference of {reference.rows} validation rows to {directory / REFERENCE_FILE}")
     return 0
 
 
@@ -125,10 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_evaluate(commands)
     _add_serve(commands)
+    _add_models(commands)
+    _add_monitor(commands)
     return parser
 
 
-_RUNNERS = {"moderate": _run_moderate, "train": _run_train, "evaluate": _run_evaluate, "serve": _run_serve}
+_RUNNERS = {"moderate": _run_moderate, "train": _run_train, "evaluate": _run_evaluate, "serve": _run_serve, "models": _run_models,
+            "monitor": _run_monitor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,8 @@ A bundle is a directory::
     weights.npz      the network's state dict (float32, float16 or int8, see quantize.py)
     vectorizer/      the TF-IDF vocabulary (JSON) and idf weights (.npz)
     card.json        the model card: data and its hash, validation figures, limits
+    reference.json   optional: score, length and out-of-vocabulary distributions on the
+                     validation rows, the reference of drift monitoring (smartmod.eval.drift)
 
 Nothing in it is pickled and loading executes no code from the files.
 """
@@ -22,10 +24,11 @@ from smartmod.nn.module import Module, layer_from_config
 from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, read_json, save_arrays
 from smartmod.moderation.quantize import dequantize_state, quantize_state
 
-__all__ = ["BUNDLE_FORMAT", "BundleConfig", "TextModelBundle"]
+__all__ = ["BUNDLE_FORMAT", "REFERENCE_FILE", "BundleConfig", "TextModelBundle"]
 
 BUNDLE_FORMAT = "smartmod.moderation.text"
 BUNDLE_VERSION = 1
+REFERENCE_FILE = "reference.json"
 
 
 @dataclass
@@ -45,8 +48,10 @@ class BundleConfig:
 class TextModelBundle:
     """Vectorizer + network + calibration: texts in, calibrated probabilities out."""
 
-    def __init__(self, config: BundleConfig, vectorizer: Any, network: Module, card: dict[str, Any] | None = None):
+    def __init__(self, config: BundleConfig, vectorizer: Any, network: Module, card: dict[str, Any] | None = None,
+                 reference: dict[str, Any] | None = None):
         self.config, self.vectorizer, self.network, self.card = config, vectorizer, network.eval(), card or {}
+        self.reference = reference  # DriftReference.to_dict() of the validation rows, or None
         self._inverse_temperature = numpy.array([1.0 / config.temperatures.get(c, 1.0) for c in config.categories], dtype=numpy.float32)
 
     def logits(self, texts: list[str]) -> numpy.ndarray:
@@ -68,6 +73,8 @@ class TextModelBundle:
         save_arrays(directory / "weights.npz", quantize_state(self.network.state_dict(), self.config.weight_storage))
         document = {"format": BUNDLE_FORMAT, "format_version": BUNDLE_VERSION, **asdict(self.config)}
         atomic_write_bytes(directory / "card.json", json.dumps(self.card, indent=2, allow_nan=False).encode("utf-8"))
+        if self.reference is not None:
+            atomic_write_bytes(directory / REFERENCE_FILE, json.dumps(self.reference, allow_nan=False).encode("utf-8"))
         atomic_write_bytes(directory / "config.json", json.dumps(document, indent=2).encode("utf-8"))  # last: marks the bundle complete
         return directory
 
@@ -95,4 +102,6 @@ class TextModelBundle:
         vectorizer = TfidfVectorizer.load(directory / "vectorizer")
         card_path = directory / "card.json"
         card = read_json(card_path, "a smartmod text model") if card_path.is_file() else {}
-        return cls(config, vectorizer, network, card)
+        reference_path = directory / REFERENCE_FILE
+        reference = read_json(reference_path, "a smartmod text model") if reference_path.is_file() else None
+        return cls(config, vectorizer, network, card, reference)

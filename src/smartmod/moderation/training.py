@@ -8,12 +8,17 @@ over labels and datasets, duplicate texts grouped on one side:
 - train: fits the vectorizer and the network;
 - validation: early stopping, temperature scaling and the per-category thresholds;
 - holdout: touched once at the end for the reported figures, so they are not tuned on.
+
+The bundle also keeps the model's score, length and out-of-vocabulary distributions on the
+validation rows (``reference.json``), the reference that serving compares live traffic with
+(``smartmod.eval.drift``); ``validation_reference`` recomputes it for an existing bundle.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -25,9 +30,11 @@ from smartmod.data.categories import CATEGORIES, label_matrix
 from smartmod.data.paths import data_root
 from smartmod.data.splits import combine_groups, group_duplicates, stratified_group_split
 from smartmod.data.text_readers import read_all_text
+from smartmod.eval.drift import DriftReference
 from smartmod.moderation.augment import identity_negatives
 from smartmod.moderation.bundle import BundleConfig, TextModelBundle
 from smartmod.moderation.imbalance_strategies import training_set
+from smartmod.moderation.moderator import Moderator
 from smartmod.nn import Dense, Dropout, Module, Parallel, ReLU, Sequential, backend
 from smartmod.nn.callbacks import EarlyStopping
 from smartmod.nn.optim import Adam
@@ -35,7 +42,7 @@ from smartmod.nn.train import Trainer, predict
 from smartmod.text.normalize import normalize
 from smartmod.text.vectorize import TfidfVectorizer
 
-__all__ = ["TextTrainingConfig", "load_training_config", "train_text_model", "prepare_records", "split_records"]
+__all__ = ["TextTrainingConfig", "load_training_config", "train_text_model", "prepare_records", "split_records", "validation_reference"]
 
 
 @dataclass
@@ -131,6 +138,24 @@ def _data_fingerprint(sources: list[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+def validation_reference(bundle: TextModelBundle) -> DriftReference:
+    """The drift reference of a bundle ``train_text_model`` wrote, recomputed: its training config
+    (from the card) rebuilds the validation rows from the shared data, which the bundle scores."""
+    try:
+        config = TextTrainingConfig(**bundle.card["training"]["config"])
+        trained_on = bundle.card["data"]["sha256"]
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"the model card holds no training config and data hash ({error!r}); only a bundle written by "
+                         "'smartmod train text' can have its validation rows rebuilt") from None
+    records, labels, groups, sources = prepare_records(config)
+    if _data_fingerprint(sorted(set(sources.tolist()))) != trained_on:
+        warnings.warn("the shared data differs from the data the model was trained on (card data.sha256); "
+                      "the validation rows rebuilt from it may not be the ones the model was validated on")
+    texts = [records[i].text for i in split_records(labels, groups, sources, config)["validation"]]
+    moderator = Moderator(bundle)
+    return DriftReference.from_predictions(moderator.scores(texts), moderator.categories, texts, bundle.vectorizer)
+
+
 def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir: str | Path | None = None) -> dict[str, Any]:
     """Train, calibrate, evaluate on the holdout, save the bundle to ``output``; returns the summary."""
     from smartmod.eval import apply_temperature
@@ -169,12 +194,13 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     bundle_config = BundleConfig(categories=list(CATEGORIES), thresholds=thresholds, temperatures=temperatures, network=network.to_config(),
                                  name=config.name, version=config.version, weight_storage=config.weight_storage)
     bundle = TextModelBundle(bundle_config, vectorizer, network)
+    validation_scores = apply_temperature(validation_logits, numpy.array([temperatures[c] for c in CATEGORIES]))  # (V, C)
+    bundle.reference = DriftReference.from_predictions(validation_scores, CATEGORIES, [texts[i] for i in sides["validation"]], vectorizer).to_dict()
     holdout = sides["holdout"]
     evaluation = evaluate_bundle_scores(
         bundle, [texts[i] for i in holdout], labels[holdout], sources[holdout], [records[i].original for i in holdout],
         history=history, report_dir=report_dir,
-        olid_tuned_threshold=olid_threshold(apply_temperature(validation_logits, numpy.array([temperatures[c] for c in CATEGORIES])),
-                                            labels[sides["validation"]], sources[sides["validation"]], CATEGORIES),
+        olid_tuned_threshold=olid_threshold(validation_scores, labels[sides["validation"]], sources[sides["validation"]], CATEGORIES),
     )
     bundle.card = {
         "model": {"name": config.name, "version": config.version, "architecture": "TF-IDF (words + character n-grams) → MLP, one sigmoid per category",

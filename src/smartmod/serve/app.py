@@ -2,16 +2,18 @@
 
 Endpoints: ``POST /v1/moderate``, ``GET /v1/models``, ``GET /healthz``, ``GET /metrics``
 and ``GET /openapi.json`` (described there). Scoring runs in Starlette's thread pool so the
-event loop keeps answering while a batch is scored; one batch is scored at a time, because
-the network's layers keep their activations on themselves for the backward pass and so are
-not safe to call from two threads at once.
+event loop keeps answering while a batch is scored; each model scores one batch at a time,
+because the network's layers keep their activations on themselves for the backward pass and
+so are not safe to call from two threads at once. With ``--candidate`` a share of the requests
+goes to a second model (``smartmod.serve.ab``); every model's predictions are monitored for
+drift (``smartmod.serve.monitoring``).
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Any, Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -22,15 +24,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smartmod.moderation.moderator import Moderator
+from smartmod.moderation.registry import ModelRegistry
+from smartmod.serve.ab import ABRouter, ModelArm, request_key
 from smartmod.serve.errors import APIError, ASCIIJSONResponse, api_error_handler, http_exception_handler
 from smartmod.serve.explain import explain
 from smartmod.serve.exposition import CONTENT_TYPE
 from smartmod.serve.metrics import ServeMetrics
 from smartmod.serve.middleware import ObservedRequests
+from smartmod.serve.monitoring import Monitoring
 from smartmod.serve.openapi import openapi_document
 from smartmod.serve.page import page_routes
 from smartmod.serve.settings import ServerSettings
-from smartmod.serve.validation import read_texts
+from smartmod.serve.validation import parse_texts, read_json_body
 
 __all__ = ["create_app"]
 
@@ -41,20 +46,24 @@ def _model_reference(moderator: Moderator) -> dict[str, str]:
     return {"name": str(moderator.name), "version": str(moderator.version)}
 
 
-def _moderate_one_batch_at_a_time(moderator: Moderator, lock: threading.Lock, texts: Sequence[str]) -> list[dict[str, Any]]:
-    with lock:
-        return moderator.moderate(texts)
+def _score_and_describe(arm: ModelArm, monitoring: Monitoring, texts: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The arm's results and the texts' monitored input features, computed off the event loop."""
+    return arm.moderate(texts), monitoring.input_features(arm.moderator, texts)
 
 
 async def moderate(request: Request) -> ASCIIJSONResponse:
-    """``POST /v1/moderate``: ``{"texts": [...]}`` to one result per text; the call is logged."""
+    """``POST /v1/moderate``: ``{"texts": [...], "key"?: str}`` to one result per text, scored by the
+    model the key routes to (``smartmod.serve.ab``); the call is logged and monitored."""
     state = request.app.state
-    texts = await read_texts(request, state.settings)
+    key, document = request_key(await read_json_body(request, state.settings.max_body_bytes), request.headers)
+    texts = parse_texts(document, state.settings.max_texts, state.settings.max_text_chars)
+    arm = state.router.route(key)
     start = time.perf_counter()
-    results = await run_in_threadpool(_moderate_one_batch_at_a_time, state.moderator, state.scoring_lock, texts)
+    results, inputs = await run_in_threadpool(_score_and_describe, arm, state.monitoring, texts)
     seconds = time.perf_counter() - start
     state.metrics.record_moderation(results)
-    model = _model_reference(state.moderator)
+    model = arm.model
+    state.monitoring.record(model, results, inputs)
     flagged = [index for index, result in enumerate(results) if result["flagged"]]
     logger.info("moderated model=%s version=%s texts=%d flagged=%d flagged_texts=%s seconds=%.4f",
                 model["name"], model["version"], len(results), len(flagged), flagged, seconds)
@@ -62,10 +71,12 @@ async def moderate(request: Request) -> ASCIIJSONResponse:
 
 
 async def list_models(request: Request) -> ASCIIJSONResponse:
-    """``GET /v1/models``: the loaded model with its categories and thresholds."""
-    moderator: Moderator = request.app.state.moderator
-    return ASCIIJSONResponse({"models": [{**_model_reference(moderator), "categories": list(moderator.categories),
-                                          "thresholds": dict(moderator.thresholds)}]})
+    """``GET /v1/models``: the served models with their categories and thresholds; under A/B
+    (``--candidate``) each also names its ``stage`` and its ``share`` of the requests."""
+    router: ABRouter = request.app.state.router
+    routing = router.candidate is not None
+    return ASCIIJSONResponse({"models": [{**arm.model, "categories": list(arm.moderator.categories), "thresholds": dict(arm.moderator.thresholds),
+                                          **({"stage": arm.stage, "share": arm.share} if routing else {})} for arm in router.arms]})
 
 
 async def health(request: Request) -> ASCIIJSONResponse:
@@ -74,8 +85,9 @@ async def health(request: Request) -> ASCIIJSONResponse:
 
 
 async def prometheus_metrics(request: Request) -> Response:
-    """``GET /metrics``: the Prometheus text exposition of ``ServeMetrics``."""
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
+    """``GET /metrics``: the Prometheus text exposition of ``ServeMetrics`` and ``Monitoring``."""
+    state = request.app.state
+    return Response(state.metrics.render() + state.monitoring.render(), media_type=CONTENT_TYPE)
 
 
 async def openapi(request: Request) -> ASCIIJSONResponse:
@@ -91,11 +103,17 @@ def create_app(settings: ServerSettings | None = None, moderator: Moderator | No
     settings : ServerSettings, optional
         Limits and the model to load; the defaults when omitted.
     moderator : Moderator, optional
-        An already loaded model; ``Moderator.load(settings.model)`` when omitted.
+        An already loaded production model; ``settings.model`` resolved through the registry when omitted.
     """
     settings = settings or ServerSettings()
-    moderator = moderator or Moderator.load(settings.model)
+    registry = ModelRegistry(settings.registry)
+    moderator = moderator or Moderator.load(registry.resolve(settings.model))
+    candidate = Moderator.load(registry.resolve(settings.candidate)) if settings.candidate else None
+    scoring_lock = threading.Lock()
+    router = ABRouter(moderator, candidate, settings.candidate_share, production_lock=scoring_lock)
     server_metrics = ServeMetrics(str(moderator.name), str(moderator.version), moderator.categories)
+    monitoring = Monitoring([(arm.model["name"], arm.model["version"], arm.moderator.categories, arm.moderator.bundle.reference)
+                             for arm in router.arms], settings.monitor_window, settings.drift_threshold, settings.log_predictions)
     app = Starlette(
         routes=[
             Route("/v1/moderate", moderate, methods=["POST"]),
@@ -112,7 +130,11 @@ def create_app(settings: ServerSettings | None = None, moderator: Moderator | No
     app.state.settings = settings
     app.state.moderator = moderator
     app.state.metrics = server_metrics
-    app.state.scoring_lock = threading.Lock()
+    app.state.scoring_lock = scoring_lock
+    app.state.router = router
+    app.state.monitoring = monitoring
     app.state.openapi = openapi_document(settings, moderator.categories)
-    logger.info("serving model=%s version=%s", moderator.name, moderator.version)
+    for arm in router.arms:
+        server_metrics.model_info.set(1, **arm.model)
+        logger.info("serving model=%s version=%s stage=%s share=%g", arm.model["name"], arm.model["version"], arm.stage, arm.share)
     return app

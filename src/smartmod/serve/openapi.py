@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from smartmod import __version__
 from smartmod.explain import DEFAULT_METHOD, EXPLANATION_METHODS
+from smartmod.serve.ab import MAX_KEY_CHARS
 from smartmod.serve.settings import ServerSettings
 
 __all__ = ["openapi_document"]
@@ -35,7 +36,10 @@ def _schemas(settings: ServerSettings, categories: Sequence[str]) -> dict[str, A
             "type": "object", "required": ["texts"], "additionalProperties": False,
             "properties": {"texts": {"type": "array", "maxItems": settings.max_texts,
                                      "items": {"type": "string", "maxLength": settings.max_text_chars},
-                                     "description": "The texts to score, in the order the results come back."}},
+                                     "description": "The texts to score, in the order the results come back."},
+                           "key": {"type": "string", "maxLength": MAX_KEY_CHARS,
+                                   "description": "Routing key (a user or conversation id): under A/B the same key always gets the "
+                                                  "same model. Wins over the X-Request-Key header; without either, the model is drawn at random."}},
             "example": {"texts": ["You are a worthless idiot, shut up.", "Thank you for the thoughtful review."]},
         },
         "ModelReference": {"type": "object", "required": ["name", "version"], "properties": model_reference},
@@ -87,7 +91,10 @@ def _schemas(settings: ServerSettings, categories: Sequence[str]) -> dict[str, A
             "properties": {**model_reference,
                            "categories": {"type": "array", "items": {"type": "string"}},
                            "thresholds": {"type": "object", "additionalProperties": probability,
-                                          "description": "Score at or over which a category is flagged."}},
+                                          "description": "Score at or over which a category is flagged."},
+                           "stage": {"type": "string", "enum": ["production", "candidate"], "description": "Under A/B only: the model's role."},
+                           "share": {"type": "number", "minimum": 0, "maximum": 1,
+                                     "description": "Under A/B only: the fraction of requests the model answers."}},
         },
         "ModelList": {"type": "object", "required": ["models"], "properties": {"models": {"type": "array", "items": _ref("Model")}}},
         "Health": {"type": "object", "required": ["status", "model"],
@@ -127,6 +134,9 @@ def openapi_document(settings: ServerSettings, categories: Sequence[str]) -> dic
             "/v1/moderate": {"post": {
                 "summary": "Score texts and flag those over a category threshold",
                 "operationId": "moderate",
+                "parameters": [{"name": "X-Request-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": MAX_KEY_CHARS},
+                                "description": "Routing key for A/B, used when the body has no 'key'."}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ModerateRequest")}}},
                 "responses": {
                     "200": _json_response("One result per text, in order.", "ModerateResponse"),
@@ -135,7 +145,8 @@ def openapi_document(settings: ServerSettings, categories: Sequence[str]) -> dic
                     "413": too_large,
                     "415": not_json_type,
                     "422": _error(f"The JSON is not {{\"texts\": [string, ...]}}, has more than max_texts ({settings.max_texts}) "
-                                  f"texts, or a text longer than max_text_chars ({settings.max_text_chars})."),
+                                  f"texts, a text longer than max_text_chars ({settings.max_text_chars}), or a key that is not a string "
+                                  f"of at most {MAX_KEY_CHARS} characters."),
                     "500": internal,
                 },
             }},
@@ -154,12 +165,15 @@ def openapi_document(settings: ServerSettings, categories: Sequence[str]) -> dic
                     "500": internal,
                 },
             }},
-            "/v1/models": {"get": {"summary": "The model this server scores with", "operationId": "listModels",
-                                   "responses": {"200": _json_response("The loaded model.", "ModelList"), "500": internal}}},
+            "/v1/models": {"get": {"summary": "The models this server scores with", "operationId": "listModels",
+                                   "responses": {"200": _json_response("The production model, then the A/B candidate if any.", "ModelList"),
+                                                 "500": internal}}},
             "/healthz": {"get": {"summary": "Liveness: the server is up and its model is loaded", "operationId": "health",
                                  "responses": {"200": _json_response("The server is healthy.", "Health"), "500": internal}}},
             "/metrics": {"get": {"summary": "Metrics in the Prometheus text format 0.0.4", "operationId": "metrics",
-                                 "responses": {"200": {"description": "Request counts, latency, errors, texts scored, flagged rate, scores.",
+                                 "responses": {"200": {"description": "Request counts, latency, errors, texts scored, flagged rate, scores; "
+                                                                      "per model version: windows of prediction statistics and their drift "
+                                                                      "(PSI, KS) against the training reference.",
                                                        "content": {"text/plain": {"schema": {"type": "string"}}}},
                                                "500": internal}}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",

@@ -19,7 +19,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.config import LOGGING_CONFIG
 
-from smartmod.moderation.moderator import resolve_model
+from smartmod.moderation.registry import ModelRegistry
 from smartmod.serve.app import create_app
 from smartmod.serve.settings import ServerSettings
 
@@ -53,9 +53,12 @@ def run_server(settings: ServerSettings) -> None:
     Raises
     ------
     FileNotFoundError
-        When ``settings.model`` names no model, before anything listens.
+        When ``settings.model`` or ``settings.candidate`` names no model, before anything listens.
     """
-    resolve_model(settings.model)
+    registry = ModelRegistry(settings.registry)
+    for model in (settings.model, settings.candidate):
+        if model is not None:
+            registry.resolve(model)
     if threading.current_thread() is threading.main_thread():
         for stop_signal in (signal.SIGINT, signal.SIGTERM):
             signal.signal(stop_signal, _exit_successfully)
