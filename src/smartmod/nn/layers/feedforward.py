@@ -45,12 +45,15 @@ class PositionwiseFeedForward(Module):
         self.linear2 = Dense(d_ff, d_model)
 
     def forward(self, x: Any) -> Any:
-        hidden = self.dropout.forward(self.activation.forward(self.linear1.forward(x)))  # (..., d_ff)
-        return self.linear2.forward(hidden)  # (..., d_model)
+        self._shape = x.shape
+        rows = x.reshape(-1, self.d_model)  # (N, d_model): every position is a row of one 2-D GEMM
+        hidden = self.dropout.forward(self.activation.forward(self.linear1.forward(rows)))  # (N, d_ff)
+        return self.linear2.forward(hidden).reshape(self._shape)  # (..., d_model)
 
     def backward(self, grad_output: Any) -> Any:
-        grad_hidden = self.activation.backward(self.dropout.backward(self.linear2.backward(grad_output)))  # (..., d_ff)
-        return self.linear1.backward(grad_hidden)  # (..., d_model)
+        grad_rows = grad_output.reshape(-1, self.d_model)  # (N, d_model)
+        grad_hidden = self.activation.backward(self.dropout.backward(self.linear2.backward(grad_rows)))  # (N, d_ff)
+        return self.linear1.backward(grad_hidden).reshape(self._shape)  # (..., d_model)
 
     def get_config(self) -> dict[str, Any]:
         return {"d_model": self.d_model, "d_ff": self.d_ff, "activation": self.activation_name, "dropout": self.dropout_p}

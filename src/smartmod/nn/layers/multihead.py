@@ -102,20 +102,20 @@ class MultiHeadAttention(Module):
         self._inputs = inputs
         projected = []
         for x, (start, stop) in zip(inputs, self._column_groups(len(inputs))):
-            y = x @ self.in_proj_weight.data[:, start:stop]  # (B, L, stop - start)
+            y = x.reshape(-1, self.embed_dim) @ self.in_proj_weight.data[:, start:stop]  # (B·L, stop - start)
             if self.use_bias:
                 y += self.in_proj_bias.data[start:stop]
-            projected.append(y)
+            projected.append(y.reshape(x.shape[:2] + (stop - start,)))  # (B, L, stop - start)
         q, k, v = (self._split_heads(x) for x in self._query_key_value(projected))  # each (B, H, L, d / H)
         batch, heads, queries, keys = q.shape[0], self.num_heads, q.shape[2], k.shape[2]
         mask = build_attention_mask(batch, heads, queries, keys, q.dtype, key_padding_mask, attn_mask, causal)
         heads_output = self.attention.forward(q, k, v, mask)  # (B, H, T, d / H)
-        merged = heads_output.transpose(0, 2, 1, 3).reshape(batch, queries, self.embed_dim)  # (B, T, d)
-        return self.out_proj.forward(merged)
+        merged = heads_output.transpose(0, 2, 1, 3).reshape(batch * queries, self.embed_dim)  # (B·T, d)
+        return self.out_proj.forward(merged).reshape(batch, queries, self.embed_dim)  # (B, T, d)
 
     def backward(self, grad_output: Any) -> Any:
         xp = backend.get_array_module(grad_output)
-        grad_merged = self.out_proj.backward(grad_output)  # (B, T, d)
+        grad_merged = self.out_proj.backward(grad_output.reshape(-1, self.embed_dim)).reshape(grad_output.shape)  # (B, T, d)
         grad_q, grad_k, grad_v = self.attention.backward(self._split_heads(grad_merged))  # each (B, H, L, d / H)
         groups = self._column_groups(len(self._inputs))
         grad_projected = [xp.empty(x.shape[:2] + (stop - start,), dtype=x.dtype) for x, (start, stop) in zip(self._inputs, groups)]
@@ -127,7 +127,7 @@ class MultiHeadAttention(Module):
             self.in_proj_weight.grad[:, start:stop] += x.reshape(-1, self.embed_dim).T @ rows
             if self.use_bias:
                 self.in_proj_bias.grad[start:stop] += rows.sum(axis=0)
-            grad_inputs.append(grad @ self.in_proj_weight.data[:, start:stop].T)  # (B, L, d)
+            grad_inputs.append((rows @ self.in_proj_weight.data[:, start:stop].T).reshape(x.shape))  # (B, L, d)
         return grad_inputs[0] if len(grad_inputs) == 1 else tuple(grad_inputs)
 
     @property
