@@ -30,6 +30,17 @@ from smartmod.nn.layers import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from smartmod.nn.layers import (
+    GRU,
+    LSTM,
+    RNN,
+    AttentionPooling,
+    Bidirectional,
+    LastStepPooling,
+    MaxOverTimePooling,
+    MeanOverTimePooling,
+    RecurrentStack,
+)
 from smartmod.nn.module import Module, Parallel, Parameter, Sequential, layer_from_config
 
 __all__ = [
@@ -63,4 +74,13 @@ __all__ = [
     "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "Bidirectional",
+    "RecurrentStack",
+    "LastStepPooling",
+    "MeanOverTimePooling",
+    "MaxOverTimePooling",
+    "AttentionPooling",
 ]

@@ -1,0 +1,84 @@
+"""Long short-term memory (Hochreiter & Schmidhuber 1997; with the forget gate of Gers et al. 2000),
+in the form and gate order of ``torch.nn.LSTM``::
+
+    [i, f, g, o] = a_t = x_t W_ih + b_ih + h_{t-1} W_hh + b_hh      (B, 4H), split in four
+    i, f, o = σ(i), σ(f), σ(o);   g = tanh(g)
+    c_t = f ⊙ c_{t-1} + i ⊙ g
+    h_t = o ⊙ tanh(c_t)
+
+The cell c_t is updated additively, so ∂c_t/∂c_{t-1} = f: while the forget gate stays open the
+gradient crosses many steps without vanishing, where the plain RNN's shrinks at every step.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from smartmod.nn import backend
+from smartmod.nn.layers.recurrent import Recurrent
+
+__all__ = ["LSTM"]
+
+
+class LSTM(Recurrent):
+    """LSTM layer over (B, T, F) sequences; the state is (h, c), each (B, H).
+
+    Parameters and shapes as :class:`~smartmod.nn.layers.recurrent.Recurrent`; the gates of
+    ``weight_ih`` (F, 4H), ``weight_hh`` (H, 4H) and the biases (4H,) are in PyTorch's order i, f, g, o.
+    """
+
+    num_gates = 4
+    state_names = ("h", "c")
+
+    def _prepare(self, steps: int, batch: int, dtype: Any) -> None:
+        xp, hidden = backend.xp, self.hidden_size
+        # σ(a) = (1 + tanh(a / 2)) / 2, so one tanh serves all four gates: scale the sigmoid
+        # gates' columns by 1/2 before it, then map them to (1 + ·) / 2; g's columns stay as they are.
+        self._scale = xp.repeat(xp.asarray([0.5, 0.5, 1.0, 0.5], dtype=dtype), hidden)  # (4H,)
+        self._shift = 1 - self._scale  # 1/2 for i, f, o; 0 for g
+        self._tanh_columns = xp.repeat(xp.asarray([0.0, 0.0, 1.0, 0.0], dtype=dtype), hidden)  # (4H,)
+        self._tanh_cell = self._scratch("tanh c", (steps, batch, hidden), dtype)  # tanh(c_t), kept for backward
+        self._recurrent = self._scratch("h W_hh", (batch, 4 * hidden), dtype)
+
+    def _step(self, t: int, gates: Any, before: Sequence[Any], after: Sequence[Any]) -> None:
+        xp, hidden = backend.xp, self.hidden_size
+        (h_before, c_before), (h, c) = before, after
+        xp.matmul(h_before, self.weight_hh.data, out=self._recurrent)
+        gates += self._recurrent  # a_t, (B, 4H)
+        gates *= self._scale
+        xp.tanh(gates, out=gates)
+        gates *= self._scale
+        gates += self._shift  # σ(i), σ(f), tanh(g), σ(o)
+        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        xp.multiply(f, c_before, out=c)
+        c += i * g  # c_t = f c_{t-1} + i g
+        tanh_c = self._tanh_cell[t]
+        xp.tanh(c, out=tanh_c)
+        xp.multiply(o, tanh_c, out=h)  # h_t = o tanh(c_t)
+
+    def _prepare_backward(self) -> None:
+        xp, hidden = backend.xp, self.hidden_size
+        activations = self._workspace["gates"]  # (T, B, 4H): σ(i), σ(f), tanh(g), σ(o) of every step
+        # the activations' derivatives: σ' = σ (1 - σ) and tanh' = (1 - tanh)(1 + tanh), both (1 - y)(y + [column of g])
+        self._activation_slope = self._scratch("activation slope", activations.shape, activations.dtype)
+        xp.subtract(1, activations, out=self._activation_slope)
+        self._activation_slope *= activations + self._tanh_columns
+        # ∂c_t/∂h_t-independent part of ∂L/∂c_t through h_t = o tanh(c_t): o (1 - tanh²(c_t))
+        self._cell_slope = self._scratch("cell slope", self._tanh_cell.shape, activations.dtype)
+        xp.multiply(self._tanh_cell, self._tanh_cell, out=self._cell_slope)
+        xp.subtract(1, self._cell_slope, out=self._cell_slope)
+        self._cell_slope *= activations[:, :, 3 * hidden:]
+
+    def _step_backward(self, t: int, grad_after: Sequence[Any], before: Sequence[Any], after: Sequence[Any],
+                       grad_gates: Any, grad_recurrent: Any) -> list[Any]:
+        xp, hidden = backend.xp, self.hidden_size
+        grad_h, grad_c = grad_after
+        activations = self._workspace["gates"][t]  # (B, 4H)
+        i, f, g, _ = (activations[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        grad_i, grad_f, grad_g, grad_o = (grad_gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        xp.multiply(grad_h, self._tanh_cell[t], out=grad_o)  # ∂L/∂o = ∂L/∂h tanh(c_t)
+        grad_c = grad_h * self._cell_slope[t] + grad_c  # ∂L/∂c_t: through h_t, and from step t+1
+        xp.multiply(grad_c, g, out=grad_i)
+        xp.multiply(grad_c, before[1], out=grad_f)  # c_{t-1}
+        xp.multiply(grad_c, i, out=grad_g)
+        grad_gates *= self._activation_slope[t]  # from the activations to the pre-activations a_t
+        return [grad_gates @ self.weight_hh.data.T, grad_c * f]  # ∂L/∂h_{t-1}, ∂L/∂c_{t-1}
