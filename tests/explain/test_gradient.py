@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy
 import pytest
+import scipy.sparse
 
 from smartmod.explain.feature_shares import feature_shares
-from smartmod.explain.gradient import feature_gradient, gradient_x_input
+from smartmod.explain.gradient import feature_attributions, gradient_x_input, input_gradient
 from smartmod.explain.target import CategoryLogit
 from smartmod.explain.words import split_words
 from smartmod.moderation.bundle import TextModelBundle
+from smartmod.nn import Dense, Parallel, ReLU, Sequential, backend
 from smartmod.nn.gradcheck import numerical_gradient
 
 
@@ -21,25 +23,41 @@ def float64_target(tiny_bundle_dir) -> CategoryLogit:
     return CategoryLogit(bundle, "toxicity")
 
 
-def test_feature_gradient_matches_central_differences(float64_target):
-    network = float64_target.bundle.network
-    features = float64_target.bundle.vectorizer.transform(["shut up you stupid idiot"]).toarray().astype(numpy.float64)  # (1, V)
-
-    def calibrated_logit() -> float:
-        return float(network.forward(features)[0, float64_target.column]) * float64_target.scale
-
-    numeric = numerical_gradient(calibrated_logit, features)  # (1, V)
-    analytic = feature_gradient(network, features, float64_target.column, float64_target.scale)
-    numpy.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
-    assert numpy.abs(analytic).max() > 0.01  # the check compared real gradients, not zeros
+def central_difference_attributions(network, features: numpy.ndarray, column: int, scale: float) -> numpy.ndarray:
+    """``x ⊙ ∂(scale · y[:, column]) / ∂x`` of one dense float64 row ``(1, V)``, by central differences on the whole network."""
+    numeric = numerical_gradient(lambda: float(network.forward(features)[0, column]) * scale, features)  # (1, V)
+    return numeric * features
 
 
-def test_feature_gradient_leaves_no_weight_gradient_and_restores_needs_input_grad(float64_target):
+def test_attributions_of_a_dense_first_layer_network_match_central_differences(float64_target):
+    network = float64_target.bundle.network  # Sequential(Dense, ReLU, Dense): runs cut down to the text's columns
+    features = float64_target.bundle.vectorizer.transform(["shut up you stupid idiot"])  # (1, V)
+    analytic = feature_attributions(network, features, float64_target.column, float64_target.scale).toarray()
+    expected = central_difference_attributions(network, features.toarray().astype(numpy.float64), float64_target.column, float64_target.scale)
+    numpy.testing.assert_allclose(analytic, expected, rtol=1e-6, atol=1e-9)
+    assert numpy.abs(analytic).max() > 0.01  # the check compared real attributions, not zeros
+
+
+def test_attributions_of_any_other_network_match_central_differences():
+    backend.set_default_dtype("float64")
+    network = Parallel(Dense(12, 3), Sequential(Dense(12, 5), ReLU(), Dense(5, 3))).eval()  # wide and deep: the full dense row
+    features = scipy.sparse.random(1, 12, density=0.5, random_state=1, format="csr")  # (1, 12)
+    analytic = feature_attributions(network, features, output=2, scale=1.5).toarray()
+    numpy.testing.assert_allclose(analytic, central_difference_attributions(network, features.toarray(), 2, 1.5), rtol=1e-6, atol=1e-9)
+    assert numpy.count_nonzero(analytic) == features.nnz
+
+
+def test_input_gradient_leaves_no_weight_gradient_and_restores_needs_input_grad(float64_target):
     network = float64_target.bundle.network
     network.needs_input_grad = False
-    feature_gradient(network, float64_target.bundle.vectorizer.transform(["you idiot"]), float64_target.column)
+    input_gradient(network, float64_target.bundle.vectorizer.transform(["you idiot"]).toarray(), float64_target.column)
     assert network.needs_input_grad is False
     assert all(not parameter.grad.any() for parameter in network.parameters())
+
+
+def test_a_text_without_known_features_has_no_attributions(float64_target):
+    text = "zzz qqq"
+    assert not gradient_x_input(float64_target, text, split_words(text)).any()
 
 
 def test_each_feature_is_shared_out_over_the_words_that_produce_it(tiny_bundle_dir):
@@ -57,10 +75,9 @@ def test_each_feature_is_shared_out_over_the_words_that_produce_it(tiny_bundle_d
 
 def test_word_importances_add_up_to_the_first_order_contribution_of_all_features(float64_target):
     text = "shut up you stupid idiot"
-    network = float64_target.bundle.network
     features = float64_target.bundle.vectorizer.transform([text]).toarray().astype(numpy.float64)  # (1, V)
-    numeric = numerical_gradient(lambda: float(network.forward(features)[0, float64_target.column]) * float64_target.scale, features)
+    expected = central_difference_attributions(float64_target.bundle.network, features, float64_target.column, float64_target.scale)
     importances = gradient_x_input(float64_target, text, split_words(text))  # (5,)
     assert importances.shape == (5,)
-    assert importances.sum() == pytest.approx(float((numeric * features).sum()), rel=1e-6)
+    assert importances.sum() == pytest.approx(float(expected.sum()), rel=1e-6)
     assert set(importances.argsort()[-2:]) == {3, 4}  # "stupid" and "idiot", the words the tiny model learned

@@ -7,7 +7,7 @@ quality of each method against human rationales is measured by ``bench/explain_q
 """
 from smartmod.explain.explainer import DEFAULT_METHOD, EXPLANATION_METHODS, METHODS, ExplanationMethod, explain_text, word_importances
 from smartmod.explain.feature_shares import feature_shares
-from smartmod.explain.gradient import feature_gradient, gradient_x_input
+from smartmod.explain.gradient import feature_attributions, gradient_x_input, input_gradient
 from smartmod.explain.lime import lime, weighted_ridge
 from smartmod.explain.occlusion import occlusion
 from smartmod.explain.plausibility import span_f1, token_auprc, token_f1
@@ -17,7 +17,7 @@ from smartmod.explain.words import Word, split_words, without_words
 
 __all__ = [
     "DEFAULT_METHOD", "EXPLANATION_METHODS", "METHODS", "ExplanationMethod", "explain_text", "word_importances",
-    "feature_shares", "feature_gradient", "gradient_x_input", "lime", "weighted_ridge", "occlusion",
+    "feature_shares", "feature_attributions", "gradient_x_input", "input_gradient", "lime", "weighted_ridge", "occlusion",
     "span_f1", "token_auprc", "token_f1", "harmful_spans", "span_offsets", "CategoryLogit",
     "Word", "split_words", "without_words",
 ]

@@ -6,10 +6,16 @@ Simonyan et al. 2014 for the gradient alone). For a ReLU network it is exact alo
 from 0 to ``x`` while no unit changes sign: ``f(x) - f(0) ≈ Σ_j x_j ∂f/∂x_j``.
 
 The gradient comes from the network's own backward pass (:meth:`Module.backward` with
-``needs_input_grad``), the same code that trains it. The first :class:`Dense` layer returns
-no input gradient for a sparse input (the input is data), so the features go in as one dense
-row. A word's importance is the sum of the attributions of the features it produces, each
-feature split by :func:`~smartmod.explain.feature_shares.feature_shares`.
+``needs_input_grad``), the same code that trains it. Only the features a text has matter
+(``x_j = 0`` elsewhere), so a network that starts with a :class:`Dense` layer runs with that
+layer cut down to those columns, the rows of ``W`` that meet them: the same outputs and, for
+those columns, the same gradients, at a cost in the text's length rather than the vocabulary's
+(the first layer returns no input gradient for a sparse input, and a dense row of all 100,000
+features would make its backward pass write a 100,000 × 128 weight gradient). Any other network
+gets the full dense row.
+
+A word's importance is the sum of the attributions of the features it produces, each feature
+split by :func:`~smartmod.explain.feature_shares.feature_shares`.
 """
 from __future__ import annotations
 
@@ -17,15 +23,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy
+import scipy.sparse
 
 from smartmod.explain.feature_shares import feature_shares
 from smartmod.explain.target import CategoryLogit
 from smartmod.explain.words import Word
+from smartmod.nn.layers.dense import Dense
+from smartmod.nn.module import Module, Sequential
 
-__all__ = ["feature_gradient", "gradient_x_input"]
+__all__ = ["input_gradient", "feature_attributions", "gradient_x_input"]
 
 
-def feature_gradient(network: Any, features: Any, output: int, scale: float = 1.0) -> numpy.ndarray:
+def input_gradient(network: Module, inputs: numpy.ndarray, output: int, scale: float = 1.0) -> numpy.ndarray:
     """``∂(scale · y[:, output]) / ∂x`` for ``y = network.forward(x)``, by the network's backward pass.
 
     Parameters
@@ -33,7 +42,7 @@ def feature_gradient(network: Any, features: Any, output: int, scale: float = 1.
     network : Module
         In eval mode (dropout off). Its parameters' ``.grad`` are left at zero afterwards: the
         weight gradients a backward pass also computes are not wanted here.
-    features : (N, V) array or scipy.sparse matrix
+    inputs : (N, D) dense array
     output : int
         The output column explained.
     scale : float
@@ -41,21 +50,62 @@ def feature_gradient(network: Any, features: Any, output: int, scale: float = 1.
 
     Returns
     -------
-    numpy.ndarray, shape (N, V)
-        Row ``i`` is the gradient of row ``i``'s output with respect to row ``i``'s features.
+    numpy.ndarray, shape (N, D), float64
+        Row ``i`` is the gradient of row ``i``'s output with respect to row ``i``'s inputs.
     """
-    dense = features.toarray() if hasattr(features, "toarray") else numpy.asarray(features)  # (N, V)
     needed_before = network.needs_input_grad
     network.needs_input_grad = True
     try:
-        outputs = network.forward(dense)  # (N, C)
+        outputs = network.forward(inputs)  # (N, C)
         grad_outputs = numpy.zeros_like(outputs)
         grad_outputs[:, output] = scale  # rows are independent: one backward gives every row's gradient
-        gradient = network.backward(grad_outputs)  # (N, V)
+        gradient = network.backward(grad_outputs)  # (N, D)
     finally:
         network.needs_input_grad = needed_before
         network.zero_grad()
     return numpy.asarray(gradient, dtype=numpy.float64)
+
+
+def _restricted_to_columns(network: Module, columns: numpy.ndarray) -> Module | None:
+    """``network`` reading only the input ``columns`` (its first Dense layer cut to those rows of ``W``), or None if it does not start with one."""
+    if not (isinstance(network, Sequential) and len(network) and isinstance(network[0], Dense)):
+        return None
+    first = network[0]
+    restricted = Dense(columns.size, first.out_features, bias=first.use_bias, init="zeros")
+    restricted.weight.data = first.weight.data[columns]  # (K, H)
+    if first.use_bias:
+        restricted.bias.data = first.bias.data
+    return Sequential(restricted, *list(network)[1:]).eval()  # the later layers are shared, not copied
+
+
+def feature_attributions(network: Module, features: scipy.sparse.spmatrix, output: int, scale: float = 1.0) -> scipy.sparse.csr_matrix:
+    """``x_j · ∂(scale · y[:, output]) / ∂x_j`` for every feature a row has.
+
+    Parameters
+    ----------
+    network : Module
+    features : (N, V) scipy.sparse matrix
+    output : int
+    scale : float
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (N, V), float64
+        Nonzero where ``features`` is.
+    """
+    features = scipy.sparse.csr_matrix(features, dtype=numpy.float64)
+    if features.nnz == 0:  # no known feature: nothing to attribute
+        return features
+    columns = numpy.unique(features.indices)  # (K,) the features any row has
+    restricted = _restricted_to_columns(network, columns)
+    if restricted is None:
+        gradient = input_gradient(network, features.toarray(), output, scale)[:, columns]  # (N, V) -> (N, K)
+    else:
+        gradient = input_gradient(restricted, features[:, columns].toarray(), output, scale)  # (N, K)
+    rows = numpy.repeat(numpy.arange(features.shape[0]), numpy.diff(features.indptr))  # (nnz,)
+    attributions = features.copy()
+    attributions.data *= gradient[rows, numpy.searchsorted(columns, features.indices)]
+    return attributions
 
 
 def gradient_x_input(target: CategoryLogit, text: str, words: Sequence[Word]) -> numpy.ndarray:
@@ -72,7 +122,5 @@ def gradient_x_input(target: CategoryLogit, text: str, words: Sequence[Word]) ->
     numpy.ndarray, shape (W,), float64
     """
     vectorizer = target.bundle.vectorizer
-    features = vectorizer.transform([text])  # (1, V)
-    gradient = feature_gradient(target.bundle.network, features, target.column, target.scale)  # (1, V)
-    contributions = gradient[0] * features.toarray()[0]  # (V,) x_j ∂z/∂x_j
-    return feature_shares(vectorizer, text, words) @ contributions  # (W, V) @ (V,) -> (W,)
+    attributions = feature_attributions(target.bundle.network, vectorizer.transform([text]), target.column, target.scale)  # (1, V)
+    return feature_shares(vectorizer, text, words) @ attributions.toarray()[0]  # (W, V) @ (V,) -> (W,)
