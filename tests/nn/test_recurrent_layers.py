@@ -98,7 +98,7 @@ def test_without_input_gradient_the_weights_still_learn(cell):
 
 LAYERS = {
     "RNN": lambda: RNN(3, 4, return_sequences=False, bptt_steps=2),
-    "LSTM": lambda: LSTM(3, 4, reverse=True),
+    "LSTM": lambda: LSTM(3, 4, reverse=True, forget_bias=1.0),
     "GRU": lambda: GRU(3, 5, bptt_steps=3),
     "Bidirectional": lambda: Bidirectional(LSTM(3, 4, return_sequences=False)),
     "RecurrentStack": lambda: RecurrentStack(Bidirectional(GRU(3, 2)), RNN(4, 3), LSTM(3, 2, return_sequences=False), dropout=0.25),
@@ -115,6 +115,15 @@ def test_configuration_and_weights_round_trip_through_json(name):
     layer.eval(), rebuilt.eval()
     x, padding_mask = normal((2, 4, 3), 1).astype(numpy.float32), numpy.array([[False] * 4, [True, False, False, True]])
     numpy.testing.assert_array_equal(rebuilt(x, padding_mask), layer(x, padding_mask))
+
+
+def test_forget_bias_shifts_only_the_forget_gate_at_initialization():
+    backend.seed(3)
+    plain = LSTM(2, 3)
+    backend.seed(3)
+    remembering = LSTM(2, 3, forget_bias=2.0)
+    numpy.testing.assert_allclose(remembering.bias_ih.data - plain.bias_ih.data, [0, 0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 0])
+    numpy.testing.assert_array_equal(remembering.bias_hh.data, plain.bias_hh.data)
 
 
 def test_parameter_names_follow_the_tree():

@@ -24,10 +24,25 @@ class LSTM(Recurrent):
 
     Parameters and shapes as :class:`~smartmod.nn.layers.recurrent.Recurrent`; the gates of
     ``weight_ih`` (F, 4H), ``weight_hh`` (H, 4H) and the biases (4H,) are in PyTorch's order i, f, g, o.
+    One more parameter:
+
+    forget_bias : float
+        Added to the forget gate's bias at initialization, so that the cell starts out keeping
+        its memory (Gers et al. 2000; Jozefowicz et al. 2015 recommend 1; longer memories want
+        more). 0, the default, is PyTorch's initialization.
     """
 
     num_gates = 4
     state_names = ("h", "c")
+
+    def __init__(self, input_size: int, hidden_size: int, return_sequences: bool = True, reverse: bool = False,
+                 bptt_steps: int | None = None, forget_bias: float = 0.0):
+        super().__init__(input_size, hidden_size, return_sequences, reverse, bptt_steps)
+        self.forget_bias = float(forget_bias)
+        self.bias_ih.data[hidden_size:2 * hidden_size] += self.forget_bias
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "forget_bias": self.forget_bias}
 
     def _prepare(self, steps: int, batch: int, dtype: Any) -> None:
         xp, hidden = backend.xp, self.hidden_size
