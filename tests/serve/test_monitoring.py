@@ -95,9 +95,11 @@ def test_a_window_summary_holds_histograms_over_the_score_edges():
     assert (summary.flagged_rate, summary.mean_text_length, summary.mean_oov_rate) == (0.5, 2.5, 0.5)
 
 
-def test_a_damaged_prediction_log_names_the_line(tmp_path):
+@pytest.mark.parametrize("bad_line", ["not json", '{"model": "m", "version": "1", "flagged": [0]}',
+                                      '{"model": "m", "version": "1", "flagged": [0], "features": {"toxicity": [0.1, 0.2]}}'])
+def test_a_damaged_prediction_log_names_the_line(tmp_path, bad_line):
     log = tmp_path / "predictions.jsonl"
-    log.write_text('{"model": "m", "version": "1", "flagged": [0], "features": {"toxicity": [0.1]}}\nnot json\n')
+    log.write_text('{"model": "m", "version": "1", "flagged": [0], "features": {"toxicity": [0.1]}}\n' + bad_line + "\n")
     with pytest.raises(ValueError, match="line 2 is not a prediction record"):
         read_prediction_log(log)
 

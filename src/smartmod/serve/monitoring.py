@@ -151,21 +151,28 @@ def read_prediction_log(path: str | os.PathLike) -> dict[tuple[str, str], tuple[
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no prediction log at {path}; start the server with 'smartmod serve --log-predictions {path}'")
-    parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    parts: dict[tuple[str, str], list[tuple[dict[str, numpy.ndarray], numpy.ndarray]]] = {}
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
-                parts.setdefault((record["model"], record["version"]), []).append(record)
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                flagged = numpy.asarray(record["flagged"], dtype=bool)  # (n,)
+                features = {name: numpy.asarray(values, dtype=numpy.float64) for name, values in record["features"].items()}
+                if flagged.ndim != 1 or any(values.shape != flagged.shape for values in features.values()):
+                    raise ValueError("every feature needs one number per flagged entry")
+                parts.setdefault((str(record["model"]), str(record["version"])), []).append((features, flagged))
+            except (ValueError, KeyError, TypeError, AttributeError) as error:  # json.JSONDecodeError is a ValueError
                 raise ValueError(f"{path} line {number} is not a prediction record written by 'smartmod serve' ({error!r})") from None
     result = {}
     for model, records in parts.items():
-        features = {name: numpy.concatenate([numpy.asarray(record["features"][name], dtype=numpy.float64) for record in records])
-                    for name in records[0]["features"]}
-        result[model] = (features, numpy.concatenate([numpy.asarray(record["flagged"], dtype=bool) for record in records]))
+        names = records[0][0]
+        try:
+            result[model] = ({name: numpy.concatenate([features[name] for features, _ in records]) for name in names},
+                             numpy.concatenate([flagged for _, flagged in records]))
+        except KeyError as error:
+            raise ValueError(f"{path}: the records of {model[0]} {model[1]} do not all hold the feature {error}") from None
     return result
 
 
