@@ -80,3 +80,10 @@ def test_an_obfuscated_insult_is_found_at_its_original_offsets(default_moderator
     explanation = default_moderator.explain(text, method=method)
     top = max(explanation["tokens"], key=lambda token: token["importance"])
     assert (top["text"], top["start"], top["end"]) == (insult, 41, 41 + len(insult))
+
+
+@pytest.mark.parametrize("method", EXPLANATION_METHODS)
+def test_a_benign_text_has_no_harmful_spans(default_moderator, method):
+    explanation = default_moderator.explain("Thanks for the lovely photos from the park, see you at the picnic tomorrow", method=method)
+    assert not explanation["flagged"]
+    assert explanation["spans"] == []

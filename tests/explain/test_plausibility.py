@@ -5,7 +5,7 @@ import numpy
 import pytest
 
 from smartmod.explain.plausibility import span_f1, token_auprc, token_f1
-from smartmod.explain.spans import harmful_spans, span_offsets
+from smartmod.explain.spans import harmful_spans, span_offsets, span_threshold
 from smartmod.explain.words import split_words
 
 
@@ -51,3 +51,9 @@ def test_harmful_spans_join_consecutive_words_over_the_threshold():
     assert spans == [{"start": 10, "end": 28, "text": "stupid, ugly idiot"}, {"start": 33, "end": 37, "text": "fine"}]
     assert span_offsets(spans) == set(range(10, 28)) | set(range(33, 37))
     assert harmful_spans(text, words, importances, threshold=5.0) == []
+
+
+def test_span_threshold_is_a_fraction_of_the_top_importance_with_a_floor():
+    assert span_threshold(numpy.array([4.0, 1.0, -2.0]), fraction=0.5, floor=0.5) == 2.0
+    assert span_threshold(numpy.array([0.6, 0.1]), fraction=0.5, floor=0.5) == 0.5
+    assert span_threshold(numpy.array([]), fraction=0.5, floor=0.5) == 0.5

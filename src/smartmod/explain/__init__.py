@@ -11,13 +11,13 @@ from smartmod.explain.gradient import feature_attributions, gradient_x_input, in
 from smartmod.explain.lime import lime, weighted_ridge
 from smartmod.explain.occlusion import occlusion
 from smartmod.explain.plausibility import span_f1, token_auprc, token_f1
-from smartmod.explain.spans import harmful_spans, span_offsets
+from smartmod.explain.spans import SPAN_FLOOR, harmful_spans, span_offsets, span_threshold
 from smartmod.explain.target import CategoryLogit
 from smartmod.explain.words import Word, split_words, without_words
 
 __all__ = [
     "DEFAULT_METHOD", "EXPLANATION_METHODS", "METHODS", "ExplanationMethod", "explain_text", "word_importances",
     "feature_shares", "feature_attributions", "gradient_x_input", "input_gradient", "lime", "weighted_ridge", "occlusion",
-    "span_f1", "token_auprc", "token_f1", "harmful_spans", "span_offsets", "CategoryLogit",
+    "span_f1", "token_auprc", "token_f1", "SPAN_FLOOR", "harmful_spans", "span_offsets", "span_threshold", "CategoryLogit",
     "Word", "split_words", "without_words",
 ]

@@ -7,13 +7,14 @@ calibrated log-odds of the explained category (:mod:`smartmod.explain.target`):
 * ``"gradient_x_input"`` (:mod:`~smartmod.explain.gradient`): the word's features' first-order
   contribution, through the network's own backward pass;
 * ``"lime"`` (:mod:`~smartmod.explain.lime`): the word's coefficient in a local linear model
-  fitted on 1,000 randomly masked copies (seeded: the same text gets the same explanation).
+  fitted on 500 randomly masked copies (seeded: the same text gets the same explanation).
 
 The explained category is the one asked for, else the highest-scoring one. Words whose
-importance reaches the method's span threshold form the harmful spans
-(:func:`~smartmod.explain.spans.harmful_spans`); each threshold was chosen to maximize
-character-span F1 on the Toxic Spans posts of the default model's validation split
-(``python bench/explain_quality.py``, see docs/text-model.md).
+importance reaches the text's span threshold form the harmful spans: at least the method's
+``span_fraction`` of the top word's importance and at least
+:data:`~smartmod.explain.spans.SPAN_FLOOR` (:func:`~smartmod.explain.spans.span_threshold`).
+Each fraction was chosen to maximize character-span F1 on the Toxic Spans posts of the default
+model's validation split (``python bench/explain_quality.py``, see docs/text-model.md).
 
 A text longer than the model's window (``window_chars``) is scored in overlapping windows,
 each category taking its maximum (:meth:`Moderator.scores`). Its explanation is that of the
@@ -34,7 +35,7 @@ import numpy
 from smartmod.explain.gradient import gradient_x_input
 from smartmod.explain.lime import lime
 from smartmod.explain.occlusion import occlusion
-from smartmod.explain.spans import harmful_spans
+from smartmod.explain.spans import harmful_spans, span_threshold
 from smartmod.explain.target import CategoryLogit
 from smartmod.explain.words import Word, split_words
 
@@ -46,18 +47,18 @@ class ExplanationMethod:
     """A way of giving words importances, and where importance starts to mean harm."""
 
     importances: Callable[[CategoryLogit, str, Sequence[Word]], numpy.ndarray]  # (target, text, W words) -> (W,)
-    span_threshold: float  # calibrated log-odds a word must add to lie in a harmful span (tuned on validation posts)
+    span_fraction: float  # of the text's top importance a word needs to lie in a harmful span (tuned on validation posts)
 
 
 METHODS: dict[str, ExplanationMethod] = {
-    "occlusion": ExplanationMethod(occlusion, span_threshold=0.5),
-    "gradient_x_input": ExplanationMethod(gradient_x_input, span_threshold=0.5),
-    "lime": ExplanationMethod(partial(lime, samples=1000, seed=0), span_threshold=0.5),
+    "occlusion": ExplanationMethod(occlusion, span_fraction=0.55),
+    "gradient_x_input": ExplanationMethod(gradient_x_input, span_fraction=0.55),
+    "lime": ExplanationMethod(partial(lime, samples=500, seed=0), span_fraction=0.6),
 }
 #: The names ``Moderator.explain`` accepts for ``method``.
 EXPLANATION_METHODS: tuple[str, ...] = tuple(METHODS)
-#: The method with the best character-span F1 on held-out Toxic Spans posts.
-DEFAULT_METHOD = "occlusion"
+#: The method with the best character-span F1 on the validation posts of Toxic Spans.
+DEFAULT_METHOD = "lime"
 
 
 def _check_request(moderator: Any, text: Any, method: Any, category: Any) -> None:
@@ -139,5 +140,5 @@ def explain_text(moderator: Any, text: str, method: str = DEFAULT_METHOD, catego
             {"text": word.text, "start": word.start, "end": word.end, "importance": float(importance)}
             for word, importance in zip(words, importances)
         ],
-        "spans": harmful_spans(text, words, importances, METHODS[method].span_threshold),
+        "spans": harmful_spans(text, words, importances, span_threshold(importances, METHODS[method].span_fraction)),
     }
