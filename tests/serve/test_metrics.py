@@ -75,3 +75,14 @@ def test_errors_are_counted_by_code_and_status(server):
 def test_model_info_names_the_version(server):
     version = server.get("/healthz").json()["model"]["version"]
     assert any(name.startswith("smartmod_model_info{") and f'version="{version}"' in name for name in scrape(server))
+
+
+def test_every_route_of_the_app_is_a_labelled_endpoint():
+    from starlette.routing import Route
+
+    from smartmod.serve.app import create_app
+    from smartmod.serve.metrics import ENDPOINTS
+
+    app = create_app(moderator=Moderator.load("default"))
+    paths = {route.path for route in app.routes if isinstance(route, Route)}
+    assert paths <= set(ENDPOINTS), f"routes counted as 'unmatched' in /metrics: {sorted(paths - set(ENDPOINTS))}"

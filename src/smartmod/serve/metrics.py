@@ -13,7 +13,8 @@ from smartmod.serve.exposition import Counter, Gauge, Histogram, render
 
 __all__ = ["ServeMetrics", "ENDPOINTS"]
 
-ENDPOINTS = ("/v1/moderate", "/v1/models", "/healthz", "/metrics", "/openapi.json")
+ENDPOINTS = ("/v1/moderate", "/v1/explain", "/v1/models", "/healthz", "/metrics", "/openapi.json",
+             "/", "/static/page.js", "/static/page.css", "/static/favicon.svg")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)  # seconds
 SCORE_BUCKETS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)  # calibrated probability
 

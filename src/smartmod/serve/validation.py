@@ -75,7 +75,7 @@ def parse_texts(document: Any, max_texts: int, max_text_chars: int) -> list[str]
         raise APIError(422, "invalid_body", f'the body must be a JSON object like {{"texts": ["..."]}}, got {_json_type(document)}')
     unknown = sorted(key for key in document if key != "texts")
     if unknown:
-        raise APIError(422, "unknown_field", f"unknown field {unknown[0]!r}; the only field is 'texts'", field=unknown[0])
+        raise APIError(422, "unknown_field", f"unknown field {unknown[0]!r}; the fields are 'texts' and, for A/B routing, 'key'", field=unknown[0])
     if "texts" not in document:
         raise APIError(422, "missing_field", "the field 'texts' (a list of strings) is missing", field="texts")
     texts = document["texts"]
