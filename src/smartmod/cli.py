@@ -103,7 +103,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     from smartmod.serve.settings import ServerSettings
 
     parser = commands.add_parser("serve", help="serve the moderation HTTP API",
-                                 description="Serve POST /v1/moderate, GET /v1/models, /healthz, /metrics and /openapi.json until SIGINT or SIGTERM.")
+                                 description="Serve the web page at / and POST /v1/moderate, POST /v1/explain, GET /v1/models, /healthz, /metrics and /openapi.json until SIGINT or SIGTERM.")
     for field in fields(ServerSettings):
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=str if field.default is None else type(field.default),
                             default=field.default, help=f"{field.metadata['help']} (default: {field.default})")
@@ -181,6 +181,8 @@ def _add_monitor(commands: argparse._SubParsersAction) -> None:
     report.add_argument("log", help="the prediction log (JSON lines)")
     report.add_argument("--last", type=int, help="only the last N texts of each model version (default: all)")
     report.add_argument("--threshold", type=float, default=0.2, help="PSI at or over which a feature is marked ALERT (default: 0.2)")
+    report.add_argument("--min-texts", type=int, default=200, help="no ALERT for a model version with fewer texts: too few for "
+                                                                   "PSI and KS to mean drift (default: 200)")
     report.add_argument("--json", action="store_true", help="print JSON (with the score histograms) instead of a table")
     reference = actions.add_parser("reference", parents=[registry], help="recompute a model's drift reference on its validation rows",
                                    description="Rebuild the validation split of a model trained by 'smartmod train text' from its card "
@@ -196,7 +198,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
         from smartmod.serve.monitoring import format_report, report_prediction_log
 
         summaries = report_prediction_log(args.log, registry, args.last)
-        print(json.dumps([summary.to_dict() for summary in summaries], indent=2) if args.json else format_report(summaries, args.threshold))
+        print(json.dumps([summary.to_dict() for summary in summaries], indent=2) if args.json else format_report(summaries, args.threshold, args.min_texts))
         return 0
     from smartmod.moderation.bundle import REFERENCE_FILE, TextModelBundle
     from smartmod.moderation.training import validation_reference

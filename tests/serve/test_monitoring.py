@@ -64,10 +64,12 @@ def test_metrics_expose_the_windows_drift_by_model_version_and_feature(drifted_s
 
 def test_monitor_report_reads_the_prediction_log_and_marks_the_drift(drifted_server):
     command = [sys.executable, "-m", "smartmod.cli", "monitor", "report", str(drifted_server.predictions)]
-    table = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    table = subprocess.run([*command, "--min-texts", str(WINDOW)], capture_output=True, text=True, timeout=60)
     assert table.returncode == 0, table.stderr
     assert f"{WINDOW} texts, flagged 100.0%" in table.stdout
     assert re.search(r"^  toxicity\s+\S+\s+\S+   ALERT \(PSI >= 0.2\)$", table.stdout, re.MULTILINE), table.stdout
+    too_few = subprocess.run(command, capture_output=True, text=True, timeout=60).stdout  # the default minimum: 200 texts
+    assert f"only {WINDOW} texts: too few" in too_few and "ALERT" not in too_few, too_few
     report = json.loads(subprocess.run([*command, "--json", "--last", "8"], capture_output=True, text=True, timeout=60).stdout)
     assert [(entry["texts"], entry["flagged_rate"]) for entry in report] == [(8, 1.0)]
     assert sum(report[0]["score_histograms"]["toxicity"]) == 8 and report[0]["drift"]["toxicity"]["psi"] >= 0.2
