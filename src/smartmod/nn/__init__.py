@@ -41,6 +41,20 @@ from smartmod.nn.layers import (
     MeanOverTimePooling,
     RecurrentStack,
 )
+from smartmod.nn.layers import (
+    CBAM,
+    AvgPool2d,
+    BasicBlock,
+    Bottleneck,
+    ChannelAttention,
+    Conv2d,
+    Flatten,
+    GlobalAvgPool2d,
+    GlobalMaxPool2d,
+    MaxPool2d,
+    SpatialAttention,
+    SqueezeExcitation,
+)
 from smartmod.nn.module import Module, Parallel, Parameter, Sequential, layer_from_config
 
 __all__ = [
@@ -83,4 +97,16 @@ __all__ = [
     "MeanOverTimePooling",
     "MaxOverTimePooling",
     "AttentionPooling",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "GlobalAvgPool2d",
+    "GlobalMaxPool2d",
+    "Flatten",
+    "BasicBlock",
+    "Bottleneck",
+    "SqueezeExcitation",
+    "ChannelAttention",
+    "SpatialAttention",
+    "CBAM",
 ]
