@@ -6,6 +6,8 @@ import json
 import sys
 import warnings
 from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
 from smartmod import __version__
 
@@ -57,8 +59,11 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("train", help="train a model").add_subparsers(dest="task", required=True)
     text = train.add_parser("text", help="train the text moderation model on the shared text datasets")
     text.add_argument("--config", help="JSON training config (keys of TextTrainingConfig); defaults apply to missing keys")
-    text.add_argument("--output", required=True, help="directory to write the model bundle to")
+    text.add_argument("--output", required=True, help="directory to write the model bundle to (with --cross-validate: crossval.json)")
     text.add_argument("--report", help="directory to write the holdout evaluation report (JSON, HTML, PNG) to")
+    text.add_argument("--cross-validate", type=int, metavar="K",
+                      help="instead of training the model, run K-fold cross-validation on its train and validation rows "
+                           "and write each fold's figures and their mean, std, min and max to OUTPUT/crossval.json")
     mnist = train.add_parser("mnist", help="train the from-scratch MLP on MNIST or Fashion-MNIST and report test accuracy")
     for field in fields(MnistMLPConfig):
         mnist.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
@@ -76,8 +81,31 @@ def _run_train(args: argparse.Namespace) -> int:
     from smartmod.moderation.training import TextTrainingConfig, load_training_config, train_text_model
 
     config = load_training_config(args.config) if args.config else TextTrainingConfig()
+    if args.cross_validate is not None:
+        return _cross_validate(config, args)
     card = train_text_model(config, args.output, report_dir=args.report)
     print(json.dumps(card["holdout_figures"], indent=2))
+    return 0
+
+
+def _cross_validate(config: Any, args: argparse.Namespace) -> int:
+    from smartmod.moderation.cross_validation import cross_validate_text_model
+    from smartmod.nn.serialize import atomic_write_bytes
+
+    if args.report:
+        raise ValueError("--report writes a holdout report of a trained model; --cross-validate trains none: leave one of them out")
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+
+    def progress(index: int, figures: dict[str, Any]) -> None:
+        print(f"fold {index + 1}/{args.cross_validate} done in {figures['seconds']} s", file=sys.stderr)
+
+    result = cross_validate_text_model(config, args.cross_validate, on_fold=progress)
+    atomic_write_bytes(output / "crossval.json", json.dumps(result, indent=2, allow_nan=False).encode("utf-8"))
+    for name, stats in result["summary"].items():
+        if not name.endswith("_rows") and name != "seconds":
+            print(f"{name:<44} {stats['mean']:.4f} ± {stats['std']:.4f}  [{stats['min']:.4f}, {stats['max']:.4f}]")
+    print(f"wrote {output / 'crossval.json'}")
     return 0
 
 

@@ -101,3 +101,28 @@ def test_wide_network_adds_a_linear_path_and_survives_an_int8_bundle(tmp_path):
     loaded = TextModelBundle.load(bundle.save(tmp_path / "wide"))
     assert isinstance(loaded.network, Parallel)
     assert abs(loaded.logits(texts) - bundle.logits(texts)).max() < 0.05
+
+
+def test_cross_validation_scores_every_fold_and_summarizes_the_spread(tmp_path):
+    require_data("text/sms-spam/train.csv.gz")
+    config = {"datasets": ["sms-spam"], "max_records_per_dataset": 600, "epochs": 3, "hidden": 16, "max_features": 5000,
+              "identity_negatives": 0, "progress": False}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    command = [sys.executable, "-m", "smartmod.cli", "train", "text", "--config", str(tmp_path / "config.json"),
+               "--output", str(tmp_path / "cv"), "--cross-validate", "3"]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stderr.count("fold ") == 3 and "sms_spam_f1" in finished.stdout
+    result = json.loads((tmp_path / "cv" / "crossval.json").read_text(encoding="utf-8"))
+    assert result["folds"] == 3 and len(result["per_fold"]) == 3
+    assert result["rows"] == sum(fold["sms_rows"] for fold in result["per_fold"]) == 540  # 90% of 600: the 10% holdout stays out
+    spam = result["summary"]["sms_spam_f1"]
+    assert spam["min"] <= spam["mean"] <= spam["max"] and spam["std"] >= 0 and spam["mean"] > 0.7, spam
+
+
+def test_cross_validation_rejects_a_report_and_too_few_folds(tmp_path):
+    base = [sys.executable, "-m", "smartmod.cli", "train", "text", "--output", str(tmp_path / "cv")]
+    with_report = subprocess.run([*base, "--cross-validate", "3", "--report", str(tmp_path / "r")], capture_output=True, text=True, timeout=60)
+    assert with_report.returncode != 0 and "leave one of them out" in with_report.stderr
+    one_fold = subprocess.run([*base, "--cross-validate", "1"], capture_output=True, text=True, timeout=60)
+    assert one_fold.returncode != 0 and "at least 2 folds" in one_fold.stderr

@@ -156,45 +156,75 @@ def validation_reference(bundle: TextModelBundle) -> DriftReference:
     return DriftReference.from_predictions(moderator.scores(texts), moderator.categories, texts, bundle.vectorizer)
 
 
-def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir: str | Path | None = None) -> dict[str, Any]:
-    """Train, calibrate, evaluate on the holdout, save the bundle to ``output``; returns the summary."""
+@dataclass
+class FittedTextModel:
+    """What :func:`fit_text_model` returns."""
+
+    bundle: TextModelBundle  # vectorizer, network, temperatures and thresholds (no card yet)
+    history: dict[str, list[float]]  # the Trainer's per-epoch losses
+    validation_scores: numpy.ndarray  # (V, C) calibrated probabilities of the validation rows
+    identity_negatives_added: int
+    seconds: dict[str, float]  # vectorize, train
+
+
+def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.ndarray, train: numpy.ndarray,
+                   validation: numpy.ndarray) -> FittedTextModel:
+    """Fit the vectorizer and the network on the ``train`` rows (plus the benign identity-mention
+    sentences), early-stopped on the ``validation`` rows, whose scores then fit the temperatures
+    and thresholds.
+
+    Parameters
+    ----------
+    texts : list of N str
+    labels : (N, C) array of 0, 1, NaN (not labeled)
+    train, validation : arrays of row indices into ``texts``
+    """
     from smartmod.eval import apply_temperature
-    from smartmod.moderation.evaluation import calibrate_and_threshold, evaluate_bundle_scores, olid_threshold
+    from smartmod.moderation.evaluation import calibrate_and_threshold
 
     started = time.perf_counter()
-    records, labels, groups, sources = prepare_records(config)
-    texts = [record.text for record in records]
-    sides = split_records(labels, groups, sources, config)
-
     backend.seed(config.seed)
     vectorizer = TfidfVectorizer(
         word_ngram_range=tuple(config.word_ngram_range), char_ngram_range=tuple(config.char_ngram_range),
         min_df=config.min_df, max_features=config.max_features,
     )
     extra = identity_negatives() * config.identity_negatives
-    vectorizer.fit([texts[i] for i in sides["train"]] + [record.text for record in extra])
-    features = vectorizer.transform(texts)
-    train_features, train_labels = features[sides["train"]], labels[sides["train"]]
+    vectorizer.fit([texts[i] for i in train] + [record.text for record in extra])
+    train_features, train_labels = vectorizer.transform([texts[i] for i in train]), labels[train]
+    validation_features = vectorizer.transform([texts[i] for i in validation])
     if extra:
         train_features = scipy.sparse.vstack([train_features, vectorizer.transform([record.text for record in extra])]).tocsr()
         train_labels = numpy.vstack([train_labels, label_matrix(extra)])
     vectorized = time.perf_counter()
 
-    network = text_network(features.shape[1], len(CATEGORIES), config)
+    network = text_network(train_features.shape[1], len(CATEGORIES), config)
     loss, train_features, train_labels = training_set(config.imbalance, train_features, train_labels, config.seed)
     optimizer = Adam(network.parameters(), lr=config.lr)
     trainer = Trainer(network, loss, optimizer, batch_size=config.batch_size, seed=config.seed, progress=config.progress,
                       callbacks=[EarlyStopping("val_loss", patience=config.patience)])
-    history = trainer.fit(train_features, train_labels, epochs=config.epochs,
-                          validation_data=(features[sides["validation"]], labels[sides["validation"]]))
+    history = trainer.fit(train_features, train_labels, epochs=config.epochs, validation_data=(validation_features, labels[validation]))
     trained = time.perf_counter()
 
-    validation_logits = numpy.asarray(predict(network, features[sides["validation"]]))
-    temperatures, thresholds = calibrate_and_threshold(validation_logits, labels[sides["validation"]], CATEGORIES, config.threshold_target_precision, config.threshold_floor)
+    validation_logits = numpy.asarray(predict(network, validation_features))
+    temperatures, thresholds = calibrate_and_threshold(validation_logits, labels[validation], CATEGORIES, config.threshold_target_precision, config.threshold_floor)
     bundle_config = BundleConfig(categories=list(CATEGORIES), thresholds=thresholds, temperatures=temperatures, network=network.to_config(),
                                  name=config.name, version=config.version, weight_storage=config.weight_storage)
-    bundle = TextModelBundle(bundle_config, vectorizer, network)
     validation_scores = apply_temperature(validation_logits, numpy.array([temperatures[c] for c in CATEGORIES]))  # (V, C)
+    return FittedTextModel(TextModelBundle(bundle_config, vectorizer, network), history, validation_scores, len(extra),
+                           {"vectorize": round(vectorized - started, 1), "train": round(trained - vectorized, 1)})
+
+
+def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir: str | Path | None = None) -> dict[str, Any]:
+    """Train, calibrate, evaluate on the holdout, save the bundle to ``output``; returns the summary."""
+    from smartmod.moderation.evaluation import evaluate_bundle_scores, olid_threshold
+
+    started = time.perf_counter()
+    records, labels, groups, sources = prepare_records(config)
+    texts = [record.text for record in records]
+    sides = split_records(labels, groups, sources, config)
+    fitted = fit_text_model(config, texts, labels, sides["train"], sides["validation"])
+    bundle, history, validation_scores, vectorizer = fitted.bundle, fitted.history, fitted.validation_scores, fitted.bundle.vectorizer
+    features = len(vectorizer.get_feature_names())
     bundle.reference = DriftReference.from_predictions(validation_scores, CATEGORIES, [texts[i] for i in sides["validation"]], vectorizer).to_dict()
     holdout = sides["holdout"]
     evaluation = evaluate_bundle_scores(
@@ -204,13 +234,13 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     )
     bundle.card = {
         "model": {"name": config.name, "version": config.version, "architecture": "TF-IDF (words + character n-grams) → MLP, one sigmoid per category",
-                  "features": int(features.shape[1]), "parameters": network.num_parameters(), "weight_storage": config.weight_storage},
+                  "features": features, "parameters": bundle.network.num_parameters(), "weight_storage": config.weight_storage},
         "data": {"datasets": sorted(set(sources.tolist())), "records": len(records), "sha256": _data_fingerprint(sorted(set(sources.tolist()))),
-                 "split_sizes": {side: int(len(rows)) for side, rows in sides.items()}, "identity_negatives_added": len(extra)},
-        "training": {"config": asdict(config), "epochs_run": len(history["loss"]), "seconds": {"vectorize": round(vectorized - started, 1),
-                     "train": round(trained - vectorized, 1), "total": round(time.perf_counter() - started, 1)}},
-        "calibration": {"temperatures": temperatures},
-        "thresholds": thresholds,
+                 "split_sizes": {side: int(len(rows)) for side, rows in sides.items()}, "identity_negatives_added": fitted.identity_negatives_added},
+        "training": {"config": asdict(config), "epochs_run": len(history["loss"]),
+                     "seconds": {**fitted.seconds, "total": round(time.perf_counter() - started, 1)}},
+        "calibration": {"temperatures": bundle.config.temperatures},
+        "thresholds": bundle.config.thresholds,
         "holdout_figures": evaluation,
         "limits": [
             "English only: trained on English text (the Spanish HatEval split is excluded).",
