@@ -23,6 +23,15 @@ def _normalize_backward(grad_xhat: Any, x_hat: Any, inv_std: Any, axes: tuple[in
     return (inv_std / m) * (m * grad_xhat - sum_g - x_hat * sum_gx)
 
 
+def _feature_columns(x: Any) -> Any:
+    """x (N, C, ...) as the matrix (M, C) of its feature columns, M = N · (product of the rest).
+
+    A view when the features are the fastest axis in memory (the channels-last images of
+    :class:`~smartmod.nn.Conv2d`, or (N, C) rows); a copy otherwise.
+    """
+    return backend.get_array_module(x).moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
 class BatchNorm(Module):
     """Normalize each feature (axis 1) over the batch and any further axes.
 
@@ -30,6 +39,10 @@ class BatchNorm(Module):
     Training uses the batch statistics and updates running estimates
     ``running = (1 - momentum) running + momentum batch`` (the variance unbiased, as in PyTorch);
     evaluation uses the running estimates.
+
+    The work runs on the (M, C) matrix of feature columns: per-feature sums are matrix-vector
+    products, so each statistic costs one pass over the data, and the output keeps the memory
+    layout of that matrix (channels-last for images).
     """
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True):
@@ -41,44 +54,51 @@ class BatchNorm(Module):
         self.register_buffer("running_mean", zeros((num_features,)))
         self.register_buffer("running_var", ones((num_features,)))
 
-    def _broadcast(self, vector: Any, ndim: int) -> Any:
-        return vector.reshape((1, -1) + (1,) * (ndim - 2))
+    def _scale_and_shift(self) -> tuple[Any, Any]:
+        """γ and β, or 1 and 0 without the affine step."""
+        return (self.weight.data, self.bias.data) if self.affine else (1.0, 0.0)
 
     def forward(self, x: Any) -> Any:
         if x.ndim < 2 or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm expects (N, {self.num_features}, ...) inputs, got shape {x.shape}")
         xp = backend.get_array_module(x)
-        axes = (0,) + tuple(range(2, x.ndim))
-        self._axes = axes
+        columns = _feature_columns(x)  # (M, C)
+        m = columns.shape[0]
+        self._shape = xp.moveaxis(x, 1, -1).shape
         self._batch_statistics = self.training  # backward must follow the mode forward used
         if self.training:
-            m = x.size // self.num_features
             if m < 2:
                 raise ValueError("BatchNorm in training needs more than one value per feature; use a batch of 2 or more, or eval()")
-            mean = x.mean(axis=axes, keepdims=True)
-            var = x.var(axis=axes, keepdims=True)
-            unbiased = var.reshape(-1) * (m / (m - 1))
-            self.set_buffer("running_mean", (1 - self.momentum) * self.running_mean + self.momentum * mean.reshape(-1))
-            self.set_buffer("running_var", (1 - self.momentum) * self.running_var + self.momentum * unbiased)
+            mean = xp.ones(m, dtype=columns.dtype) @ columns / m  # (C,)
+            self._x_hat = columns - mean  # (M, C), centred: two passes keep the variance accurate
+            var = xp.einsum("mc,mc->c", self._x_hat, self._x_hat) / m
+            self.set_buffer("running_mean", (1 - self.momentum) * self.running_mean + self.momentum * mean)
+            self.set_buffer("running_var", (1 - self.momentum) * self.running_var + self.momentum * var * (m / (m - 1)))
         else:
-            mean = self._broadcast(self.running_mean, x.ndim)
-            var = self._broadcast(self.running_var, x.ndim)
-        self._inv_std = 1 / xp.sqrt(var + self.eps)
-        self._x_hat = (x - mean) * self._inv_std
-        if not self.affine:
-            return self._x_hat
-        return self._x_hat * self._broadcast(self.weight.data, x.ndim) + self._broadcast(self.bias.data, x.ndim)
+            mean, var = self.running_mean, self.running_var
+            self._x_hat = columns - mean
+        self._inv_std = (1 / xp.sqrt(var + self.eps)).astype(columns.dtype)  # (C,)
+        self._x_hat *= self._inv_std
+        weight, bias = self._scale_and_shift()
+        y = self._x_hat * weight + bias if self.affine else self._x_hat.copy()  # (M, C)
+        return xp.moveaxis(y.reshape(self._shape), -1, 1)  # (N, C, ...), features fastest in memory
 
     def backward(self, grad_output: Any) -> Any:
-        ndim, axes = grad_output.ndim, self._axes
-        grad_xhat = grad_output
+        xp = backend.get_array_module(grad_output)
+        grad = _feature_columns(grad_output)  # (M, C)
+        m = grad.shape[0]
+        sum_g = xp.ones(m, dtype=grad.dtype) @ grad  # Σ g per feature, (C,)
+        sum_g_x_hat = xp.einsum("mc,mc->c", grad, self._x_hat)  # Σ g x̂
+        weight, _ = self._scale_and_shift()
         if self.affine:
-            self.weight.grad += (grad_output * self._x_hat).sum(axis=axes)
-            self.bias.grad += grad_output.sum(axis=axes)
-            grad_xhat = grad_output * self._broadcast(self.weight.data, ndim)
-        if not self._batch_statistics:  # running statistics are constants
-            return grad_xhat * self._inv_std
-        return _normalize_backward(grad_xhat, self._x_hat, self._inv_std, axes)
+            self.weight.grad += sum_g_x_hat
+            self.bias.grad += sum_g
+        scale = weight * self._inv_std  # γ / σ, (C,)
+        grad_input = grad * scale
+        if self._batch_statistics:  # dx = γ/σ (g - Σg / m - x̂ Σ(g x̂) / m); running statistics are constants
+            grad_input -= self._x_hat * (scale * sum_g_x_hat / m)
+            grad_input -= scale * sum_g / m
+        return xp.moveaxis(grad_input.reshape(self._shape), -1, 1)  # (N, C, ...)
 
     def get_config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps, "affine": self.affine}
