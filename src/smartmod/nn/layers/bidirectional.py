@@ -4,16 +4,52 @@ backwards, and their outputs are concatenated, so every step sees its whole cont
 
 The backward twin starts each sequence at its own last real step (padding keeps the state, see
 :mod:`smartmod.nn.layers.recurrent`), which is what PyTorch computes on packed sequences.
+
+The two directions are independent, so on the CPU they run side by side, one per core: NumPy
+releases the GIL inside its loops and BLAS calls, so two Python threads keep two cores busy with
+the whole time loop, gate arithmetic included. Multi-threaded BLAS alone would parallelize only
+the GEMMs, and the small per-step GEMMs poorly: each splits 64 rows between threads that must
+meet after a few microseconds, which stalls whenever another process holds a core. Meanwhile
+BLAS is held to one thread (with threadpoolctl), so the two loops do not fight over the cores.
+The directions run one after the other when BLAS may use only one thread, when threadpoolctl is
+not installed, and on the GPU.
 """
 from __future__ import annotations
 
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
 
 from smartmod.nn import backend
 from smartmod.nn.layers.recurrent import Recurrent
 from smartmod.nn.module import Module, layer_from_config
 
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # optional: without it the two directions run one after the other
+    ThreadpoolController = None
+
 __all__ = ["Bidirectional"]
+
+_side_by_side: dict[str, Any] = {}  # the BLAS controller and the second thread, made on first use
+
+
+def _run_both(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
+    """``(first(), second())``, computed at once on two cores when BLAS was allowed two threads."""
+    if ThreadpoolController is None or backend.backend_name() != "numpy":
+        return first(), second()
+    if not _side_by_side:
+        _side_by_side["blas"] = ThreadpoolController().select(user_api="blas")
+        _side_by_side["thread"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smartmod-bidirectional")
+    blas = _side_by_side["blas"]
+    if max((library.num_threads for library in blas.lib_controllers), default=1) < 2:
+        return first(), second()
+    with blas.limit(limits=1):
+        pending = _side_by_side["thread"].submit(second)
+        try:
+            result = first()
+        finally:
+            other = pending.result()  # waits even when first() raised, before BLAS threads return
+    return result, other
 
 
 class Bidirectional(Module):
@@ -47,8 +83,10 @@ class Bidirectional(Module):
     def forward(self, x: Any, padding_mask: Any = None, initial_state: Any = None, lengths: Any = None) -> Any:
         """Outputs of both directions side by side: (B, T, 2H), or (B, 2H) without return_sequences."""
         forward_state, backward_state = (None, None) if initial_state is None else initial_state
-        ahead = self.forward_layer.forward(x, padding_mask, forward_state, lengths)
-        behind = self.backward_layer.forward(x, padding_mask, backward_state, lengths)
+        ahead, behind = _run_both(
+            lambda: self.forward_layer.forward(x, padding_mask, forward_state, lengths),
+            lambda: self.backward_layer.forward(x, padding_mask, backward_state, lengths),
+        )
         self.final_state = (self.forward_layer.final_state, self.backward_layer.final_state)
         return backend.get_array_module(ahead).concatenate([ahead, behind], axis=-1)
 
@@ -57,8 +95,10 @@ class Bidirectional(Module):
         forward_grad, backward_grad = (None, None) if grad_final_state is None else grad_final_state
         for layer in (self.forward_layer, self.backward_layer):
             object.__setattr__(layer, "needs_input_grad", self.needs_input_grad)
-        grad_x = self.forward_layer.backward(grad_output[..., :self.hidden_size], forward_grad)
-        grad_behind = self.backward_layer.backward(grad_output[..., self.hidden_size:], backward_grad)
+        grad_x, grad_behind = _run_both(
+            lambda: self.forward_layer.backward(grad_output[..., :self.hidden_size], forward_grad),
+            lambda: self.backward_layer.backward(grad_output[..., self.hidden_size:], backward_grad),
+        )
         self.initial_state_grad = (self.forward_layer.initial_state_grad, self.backward_layer.initial_state_grad)
         return None if grad_x is None else grad_x + grad_behind
 

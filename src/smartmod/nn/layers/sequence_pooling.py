@@ -77,9 +77,9 @@ class MaxOverTimePooling(_SequencePooling):
         xp = backend.get_array_module(x)
         if bool(padded.any()):
             x = xp.where(padded[:, :, None], -xp.inf, x)
-        self._winner = x.argmax(axis=1)  # (B, D)
+        pooled = x.max(axis=1)  # (B, D)
+        self._winner = (x == pooled[:, None, :]).argmax(axis=1)  # (B, D), the first step holding the maximum
         self._has_real = ~padded.all(axis=1)  # (B,)
-        pooled = xp.take_along_axis(x, self._winner[:, None, :], axis=1)[:, 0]  # (B, D)
         return xp.where(self._has_real[:, None], pooled, 0).astype(x.dtype)
 
     def backward(self, grad_output: Any) -> Any:
