@@ -170,3 +170,29 @@ def test_gradient_norms_through_time_measure_the_input_gradient_and_keep_paramet
     grad_x = layer.backward(grad_output).astype(numpy.float64)
     numpy.testing.assert_allclose(norms, numpy.sqrt((grad_x**2).sum(axis=(0, 2))), rtol=1e-6)
     assert norms.shape == (5,) and numpy.all(norms > 0)
+
+
+def test_bidirectional_gives_the_same_result_with_its_directions_side_by_side_or_in_turn(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from smartmod.nn.layers import bidirectional
+
+    layer = Bidirectional(LSTM(3, 4))
+    x, grad_output = normal((2, 5, 3), 4).astype(numpy.float32), normal((2, 5, 8), 5).astype(numpy.float32)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):  # two threads allowed: the directions go side by side
+        side_by_side = layer(x), layer.backward(grad_output)
+    assert "thread" in bidirectional._side_by_side, "the second direction did not get its own thread"
+    monkeypatch.setattr(bidirectional, "ThreadpoolController", None)  # no threadpoolctl: one after the other
+    in_turn = layer(x), layer.backward(grad_output)
+    for mine, expected in zip(side_by_side, in_turn):
+        numpy.testing.assert_array_equal(mine, expected)
+
+
+def test_bidirectional_gives_blas_its_threads_back_even_after_an_error():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [library["num_threads"] for library in threadpoolctl.threadpool_info() if library["user_api"] == "blas"]
+    layer = Bidirectional(GRU(3, 2))
+    layer(numpy.ones((1, 2, 3), dtype=numpy.float32))
+    with pytest.raises(ValueError, match="lengths must lie"):
+        layer.forward(numpy.ones((1, 2, 3), dtype=numpy.float32), lengths=numpy.array([3]))
+    after = [library["num_threads"] for library in threadpoolctl.threadpool_info() if library["user_api"] == "blas"]
+    assert after == before
