@@ -55,6 +55,7 @@ from smartmod.nn.layers import (
     SpatialAttention,
     SqueezeExcitation,
 )
+from smartmod.nn.layers import ClassToken, ClassTokenPooling, PatchEmbedding
 from smartmod.nn.module import Module, Parallel, Parameter, Sequential, layer_from_config
 
 __all__ = [
@@ -109,4 +110,7 @@ __all__ = [
     "ChannelAttention",
     "SpatialAttention",
     "CBAM",
+    "PatchEmbedding",
+    "ClassToken",
+    "ClassTokenPooling",
 ]

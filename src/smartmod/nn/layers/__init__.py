@@ -4,6 +4,7 @@ from smartmod.nn.layers.additive_attention import AdditiveAttention
 from smartmod.nn.layers.attention import ScaledDotProductAttention, causal_mask
 from smartmod.nn.layers.bidirectional import Bidirectional
 from smartmod.nn.layers.channel_attention import CBAM, ChannelAttention, SpatialAttention, SqueezeExcitation
+from smartmod.nn.layers.class_token import ClassToken, ClassTokenPooling
 from smartmod.nn.layers.conv import Conv2d
 from smartmod.nn.layers.dense import Dense
 from smartmod.nn.layers.dropout import Dropout
@@ -15,6 +16,7 @@ from smartmod.nn.layers.gru import GRU
 from smartmod.nn.layers.lstm import LSTM
 from smartmod.nn.layers.multihead import MultiHeadAttention
 from smartmod.nn.layers.normalization import BatchNorm, LayerNorm
+from smartmod.nn.layers.patch_embedding import PatchEmbedding
 from smartmod.nn.layers.pooling import AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d
 from smartmod.nn.layers.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from smartmod.nn.layers.recurrent_stack import RecurrentStack
@@ -31,4 +33,6 @@ from smartmod.nn.layers.transformer_decoder import TransformerDecoder, Transform
 # tests/nn/test_recurrent_layers.py and tests/nn/test_sequence_pooling.py check theirs.
 # The convolution, pooling, residual and channel attention layers take (N, C, H, W) images:
 # tests/nn/test_conv_module.py checks their configurations and dtypes.
+# The Vision Transformer's patch embedding (images in) and class token layers ((B, T, d) tokens in):
+# tests/nn/test_vit_layers.py checks theirs.
 __all__ = ["Dense", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Embedding"]
