@@ -1,6 +1,7 @@
 """A training run for the resume test, run as a subprocess: ``python resume_worker.py CKPT OUT [--resume]``.
 
-It trains a small dropout network on a fixed dataset with a checkpoint every 3 steps. The test
+It trains a small dropout network on a fixed dataset, each batch augmented with random noise
+from the shared generator, with a checkpoint every 3 steps. The test
 kills it with SIGKILL mid-run, starts it again with ``--resume`` and compares the final weights
 with those of an uninterrupted run.
 """
@@ -29,6 +30,11 @@ class Slow(Callback):
         time.sleep(0.004)
 
 
+def add_noise(batch):
+    """A random augmentation: its draws must be replayed exactly after a resume."""
+    return batch + backend.rng().normal(scale=0.05, size=batch.shape).astype(batch.dtype)
+
+
 def dataset():
     rng = numpy.random.default_rng(42)
     x = rng.normal(size=(400, 10)).astype(numpy.float32)
@@ -45,7 +51,7 @@ def run(checkpoint: str, output: str, resume: bool) -> None:
     schedule = CosineWithWarmup(optimizer, warmup_steps=10, total_steps=EPOCHS * 25)
     callbacks = [LearningRateScheduler(schedule, interval="step"), EarlyStopping(patience=100), Slow()]
     trainer = Trainer(model, BCEWithLogitsLoss(), optimizer, batch_size=BATCH, seed=3, progress=False,
-                      callbacks=callbacks, checkpoint_path=checkpoint, checkpoint_every=3)
+                      callbacks=callbacks, checkpoint_path=checkpoint, checkpoint_every=3, batch_transform=add_noise)
     history = trainer.fit(x, y, epochs=EPOCHS, validation_data=(x[:50], y[:50]), resume=resume)
     save_arrays(output, {**model.state_dict(), "history/loss": numpy.array(history["loss"])})
 

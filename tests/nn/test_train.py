@@ -96,6 +96,25 @@ def test_run_killed_with_sigkill_resumes_to_identical_weights(tmp_path):
         numpy.testing.assert_array_equal(actual[name], expected[name], err_msg=name)
 
 
+def test_batch_transform_sees_every_training_batch_and_no_validation_data():
+    x, y = regression_data(rows=40)
+    seen = []
+
+    def zero_out(batch):
+        seen.append(batch.copy())
+        return batch * 0  # the network then learns from zeros only: its weights keep no gradient
+
+    backend.seed(0)
+    model = Sequential(Dense(4, 1))
+    initial = {name: value.copy() for name, value in model.state_dict().items()}
+    trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=0.1), batch_size=16, progress=False, batch_transform=zero_out)
+    trainer.fit(x, y, epochs=2, validation_data=(x, y))
+    assert [len(batch) for batch in seen] == [16, 16, 8] * 2  # training batches only, validation untouched
+    numpy.testing.assert_array_equal(numpy.sort(numpy.concatenate(seen[:3]), axis=0), numpy.sort(x, axis=0))
+    numpy.testing.assert_array_equal(model.state_dict()["0.weight"], initial["0.weight"])
+    assert not numpy.array_equal(model.state_dict()["0.bias"], initial["0.bias"])
+
+
 def test_nan_guard_names_the_step_and_the_layer_and_keeps_the_last_good_weights(caplog):
     x, y = regression_data(rows=32)
     x[20] = numpy.inf  # one poisoned example: the first batch holding it must stop training

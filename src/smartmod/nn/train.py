@@ -72,8 +72,13 @@ class Trainer:
         Where the resumable training state is kept; ``fit(resume=True)`` continues from it.
     checkpoint_every : int or None
         Also checkpoint every this many optimizer steps (epoch ends are always checkpointed).
+    batch_transform : callable or None
+        ``f(x_batch) -> x_batch`` applied to every training batch before its step (data
+        augmentation); never to validation data. It should draw its randomness from
+        :func:`smartmod.nn.backend.rng`, whose state the checkpoints keep, so a resumed run
+        augments exactly as an uninterrupted one.
     seed : int
-        Seeds the shared generator at the start of a fresh run (shuffling, dropout).
+        Seeds the shared generator at the start of a fresh run (shuffling, dropout, augmentation).
     progress : bool
         Show a tqdm progress bar.
     """
@@ -91,6 +96,7 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         checkpoint_path: str | os.PathLike | None = None,
         checkpoint_every: int | None = None,
+        batch_transform: Callable[[Any], Any] | None = None,
         seed: int = 0,
         progress: bool = True,
     ):
@@ -107,6 +113,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path is not None else None
         self.checkpoint_every = checkpoint_every
+        self.batch_transform = batch_transform
         self.seed, self.progress = seed, progress
         self.history: dict[str, list[float]] = {}
         self.stop_training = False
@@ -168,7 +175,10 @@ class Trainer:
             losses.clear()  # a fresh epoch; a resumed one keeps the losses of its first half
         while self._batch_index < steps_per_epoch and not self.stop_training:
             index = self._order[self._batch_index * self.batch_size:(self._batch_index + 1) * self.batch_size]
-            value = self.train_step(take_rows(x, index), take_rows(y, index))
+            batch = take_rows(x, index)
+            if self.batch_transform is not None:
+                batch = self.batch_transform(batch)
+            value = self.train_step(batch, take_rows(y, index))
             if self.stop_training:
                 break
             losses.append(value)
