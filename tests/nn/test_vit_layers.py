@@ -65,6 +65,7 @@ def test_class_token_is_the_first_output_and_pooling_takes_it_back():
     assert numpy.array_equal(tokens[:, 0], numpy.broadcast_to(layer.weight.data, (2, 3)))
     assert numpy.array_equal(tokens[:, 1:], x)
     assert numpy.array_equal(ClassTokenPooling()(tokens), tokens[:, 0])
+    assert numpy.array_equal(ClassTokenPooling()(tokens, numpy.ones((2, 5), dtype=bool)), tokens[:, 0])  # a padding mask is ignored
 
 
 @pytest.mark.parametrize("patch, seed", [(2, 0), ((4, 2), 1), (1, 2)])

@@ -51,10 +51,12 @@ class ClassToken(Module):
 class ClassTokenPooling(Module):
     """(B, T, d) → (B, d): the output at position 0, where :class:`ClassToken` put the class token.
 
-    Backward puts the gradient at position 0 and zeros everywhere else.
+    Backward puts the gradient at position 0 and zeros everywhere else. A ``padding_mask``
+    (B, T) may be passed, as to the poolings over time of
+    :mod:`~smartmod.nn.layers.sequence_pooling`, and is ignored: the class token is never padding.
     """
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, x: Any, padding_mask: Any = None) -> Any:
         if x.ndim != 3:
             raise ValueError(f"ClassTokenPooling expects (batch, length, d_model) tokens, got shape {x.shape}")
         self._input_shape = x.shape
