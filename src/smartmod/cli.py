@@ -69,9 +69,49 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         mnist.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
     mnist.add_argument("--output", help="save the trained model to this directory")
     mnist.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_train_images(train)
+
+
+def _add_train_images(train: argparse._SubParsersAction) -> None:
+    from smartmod.vision.training import ImageTrainingConfig
+
+    images = train.add_parser("images", help="train an image classifier (CNN, ResNet, ViT) on MNIST, Fashion-MNIST or CIFAR-10",
+                              description="Options override the --config file; lists (widths, augmentation) come from the file.")
+    images.add_argument("--config", help="JSON training config (keys of ImageTrainingConfig); defaults apply to missing keys")
+    images.add_argument("--output", help="directory for the checkpoint (checkpoint.npz), the model (model/) and results.json")
+    images.add_argument("--resume", action="store_true", help="continue the interrupted run checkpointed in --output")
+    images.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    for field in fields(ImageTrainingConfig):
+        if field.type in ("int", "float", "str", "str | None", "int | None"):
+            images.add_argument(f"--{field.name.replace('_', '-')}", type=float if field.type == "float" else int if "int" in field.type else str)
+
+
+def _run_train_images(args: argparse.Namespace) -> int:
+    from smartmod.nn.serialize import atomic_write_bytes, read_json
+    from smartmod.vision.training import ImageTrainingConfig, train_image_classifier
+
+    if args.resume and not args.output:
+        raise ValueError("--resume continues the run checkpointed in --output: give --output DIR")
+    if args.config and not Path(args.config).is_file():
+        raise ValueError(f"--config {args.config}: no such file")
+    values = read_json(args.config, "an image training config") if args.config else {}
+    known = {field.name for field in fields(ImageTrainingConfig)}
+    if not isinstance(values, dict) or set(values) - known:
+        raise ValueError(f"{args.config}: a training config is a JSON object with keys among {sorted(known)}"
+                         + (f"; unknown: {sorted(set(values) - known)}" if isinstance(values, dict) else ""))
+    values.update({name: getattr(args, name) for name in known if getattr(args, name, None) is not None})
+    values["progress"] = not args.no_progress
+    results = train_image_classifier(ImageTrainingConfig(**values), output=args.output, resume=args.resume)
+    if args.output:
+        atomic_write_bytes(Path(args.output) / "results.json", json.dumps(results, indent=2).encode("utf-8"))
+    summary = {key: results[key] for key in ("parameters", "epochs_run", "train_seconds", "best_val_accuracy", "test_accuracy")}
+    print(json.dumps({"dataset": results["config"]["dataset"], "model": results["config"]["model"], **summary}, indent=2))
+    return 0
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    if args.task == "images":
+        return _run_train_images(args)
     if args.task == "mnist":
         from smartmod.vision.mnist_mlp import MnistMLPConfig, train_mnist_mlp
 

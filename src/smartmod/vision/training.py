@@ -1,0 +1,205 @@
+"""Training an image classifier: MNIST, Fashion-MNIST or CIFAR-10 with a CNN, a ResNet or a ViT.
+
+The recipe: images scaled to [0, 1] and normalized per channel with the training set's mean
+and standard deviation; the last ``validation`` training images held out for model selection
+(the best validation epoch's weights are kept); augmentation of the training batches only
+(:mod:`smartmod.vision.augment`, run by the Trainer's ``batch_transform`` on the checkpointed
+generator, so an interrupted run resumes exactly); softmax cross-entropy with optional label
+smoothing; SGD with Nesterov momentum and weight decay (or Adam) under a linear warm-up and
+cosine decay. Every epoch also records its wall-clock time and the test accuracy, so a run
+reports time to accuracy the way DAWNBench does (Coleman et al. 2017); the test set never
+chooses anything.
+
+Data arrays are kept channels-last in memory, (N, H, W, C), and handed to the network as the
+(N, C, H, W) view (:func:`~smartmod.nn.layers.conv.channels_first`), the layout the
+convolutions run in without copying.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy
+
+from smartmod.nn import backend
+from smartmod.nn.callbacks import Callback, EarlyStopping, LearningRateScheduler
+from smartmod.nn.layers.conv import channels_first
+from smartmod.nn.losses import CrossEntropyLoss
+from smartmod.nn.module import Module
+from smartmod.nn.optim import SGD, Adam
+from smartmod.nn.schedules import CosineWithWarmup
+from smartmod.nn.serialize import save_model
+from smartmod.nn.train import Trainer, predict
+from smartmod.vision.augment_pipeline import Compose
+from smartmod.vision.datasets import ImageSplits, load_cifar10, load_fashion_mnist, load_mnist
+from smartmod.vision.resnet import cifar_resnet
+from smartmod.vision.small_cnn import small_cnn
+from smartmod.vision.vit import vision_transformer
+
+__all__ = ["ImageTrainingConfig", "DATASETS", "MODELS", "build_image_model", "train_image_classifier", "accuracy"]
+
+DATASETS: dict[str, Callable[[], ImageSplits]] = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist, "cifar10": load_cifar10}
+MODELS = ("small-cnn", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "vit")
+ATTENTION = (None, "se", "cbam")
+# The usual CIFAR recipe: pad-and-crop and mirror. Digits are not mirrored (a mirrored 2 is no 2).
+DEFAULT_AUGMENTATION = {
+    "cifar10": [{"name": "random_crop", "padding": 4}, {"name": "horizontal_flip"}],
+    "mnist": [{"name": "random_crop", "padding": 2, "padding_mode": "zero"}],
+    "fashion-mnist": [{"name": "random_crop", "padding": 2, "padding_mode": "zero"}, {"name": "horizontal_flip"}],
+}
+
+
+@dataclass
+class ImageTrainingConfig:
+    dataset: str = "cifar10"  # mnist | fashion-mnist | cifar10
+    model: str = "small-cnn"  # one of MODELS
+    attention: str | None = None  # ResNets only: None, "se" (Squeeze-and-Excitation) or "cbam" in every block
+    widths: list[int] = field(default_factory=lambda: [32, 64, 128])  # small-cnn: channels of each stage
+    resnet_width: int = 16  # ResNets: channels of the first stage (16 in He et al. 2016)
+    vit_patch: int = 4  # ViT: patch size (must divide the image size)
+    vit_dim: int = 128  # ViT: token width
+    vit_depth: int = 6  # ViT: encoder blocks
+    vit_heads: int = 4
+    epochs: int = 30
+    batch_size: int = 128
+    optimizer: str = "sgd"  # sgd (Nesterov momentum 0.9) | adam
+    lr: float = 0.05  # peak learning rate, reached after the warm-up
+    warmup_epochs: float = 1.0  # linear warm-up, then cosine decay to zero at the last epoch
+    weight_decay: float = 5e-4  # L2 on every parameter (SGD's coupled decay; Adam's too)
+    label_smoothing: float = 0.0
+    augmentation: list[dict[str, Any]] | None = None  # steps for vision.augment_pipeline.Compose; None = DEFAULT_AUGMENTATION
+    validation: int = 5000  # last training images held out for model selection
+    train_limit: int | None = None  # use only the first so many training images (quick runs, tests)
+    test_limit: int | None = None  # score only the first so many test images (quick runs, tests)
+    patience: int | None = None  # stop after this many epochs without validation improvement (None: run every epoch)
+    seed: int = 0
+    progress: bool = True
+
+
+def accuracy(logits: Any, labels: Any) -> float:
+    """Share of rows whose arg-max logit is the label. logits ``(N, C)``, labels ``(N,)``."""
+    return float((backend.to_numpy(logits).argmax(axis=1) == backend.to_numpy(labels)).mean())
+
+
+def build_image_model(config: ImageTrainingConfig, image_shape: tuple[int, int, int], classes: int) -> Module:
+    """The network for images ``(H, W, C)``: (N, C, H, W) → (N, classes) logits."""
+    height, width, channels = image_shape
+    if config.model not in MODELS:
+        raise ValueError(f"unknown model {config.model!r}; choose one of {', '.join(MODELS)}")
+    if config.attention not in ATTENTION:
+        raise ValueError(f"attention must be null, 'se' or 'cbam', got {config.attention!r}")
+    if config.attention is not None and not config.model.startswith("resnet"):
+        raise ValueError(f"attention={config.attention!r} applies to the ResNets only, not to {config.model!r}")
+    if config.model == "small-cnn":
+        return small_cnn(channels, classes, config.widths)
+    if config.model == "vit":
+        model = vision_transformer((height, width), config.vit_patch, channels, classes, d_model=config.vit_dim,
+                                   depth=config.vit_depth, num_heads=config.vit_heads)
+        model.needs_input_grad = False
+        return model
+    return cifar_resnet(int(config.model[len("resnet"):]), classes, channels, config.resnet_width, attention=config.attention)
+
+
+class _EpochClock(Callback):
+    """Records each epoch's cumulative training seconds and test accuracy (for time to accuracy)."""
+
+    def __init__(self, test_images: numpy.ndarray, test_labels: numpy.ndarray):
+        self.test_images, self.test_labels = test_images, test_labels
+        self.seconds: list[float] = []
+        self.test_accuracy: list[float] = []
+        self._start = 0.0
+        self._elapsed = 0.0
+
+    def on_epoch_begin(self, trainer, epoch):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self._elapsed += time.perf_counter() - self._start
+        self.seconds.append(round(self._elapsed, 1))
+        self.test_accuracy.append(accuracy(predict(trainer.model, channels_first(self.test_images), 500), self.test_labels))
+        self._start = time.perf_counter()  # the test pass above is not training time
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"seconds": self.seconds, "test_accuracy": self.test_accuracy, "elapsed": self._elapsed}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.seconds, self.test_accuracy, self._elapsed = list(state["seconds"]), list(state["test_accuracy"]), float(state["elapsed"])
+
+
+def _prepared(splits: ImageSplits, config: ImageTrainingConfig) -> tuple[numpy.ndarray, ...]:
+    """Float32 channels-last arrays normalized with the training rows' statistics."""
+    x_train = splits.x_train if splits.x_train.ndim == 4 else splits.x_train[..., None]  # (N, H, W, C)
+    x_test = splits.x_test if splits.x_test.ndim == 4 else splits.x_test[..., None]
+    y_train, y_test = splits.y_train, splits.y_test
+    if config.train_limit is not None:
+        x_train, y_train = x_train[:config.train_limit], y_train[:config.train_limit]
+    if config.test_limit is not None:
+        x_test, y_test = x_test[:config.test_limit], y_test[:config.test_limit]
+    if not 0 < config.validation < len(x_train):
+        raise ValueError(f"validation must be between 1 and {len(x_train) - 1} images (the training images), got {config.validation}")
+    fit = x_train[:-config.validation].astype(numpy.float32) / 255
+    mean, std = fit.mean(axis=(0, 1, 2)), fit.std(axis=(0, 1, 2)) + 1e-6
+
+    def normalized(images: numpy.ndarray) -> numpy.ndarray:
+        return ((images.astype(numpy.float32) / 255 - mean) / std).astype(numpy.float32)
+
+    x_train = normalized(x_train)
+    return (x_train[:-config.validation], y_train[:-config.validation], x_train[-config.validation:], y_train[-config.validation:],
+            normalized(x_test), y_test, mean, std)
+
+
+def train_image_classifier(config: ImageTrainingConfig, output: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
+    """Train, keep the best validation epoch, score the test set; returns the results.
+
+    With ``output``, the training state is checkpointed to ``output/checkpoint.npz`` every epoch
+    (and every 50 steps), ``resume=True`` continues an interrupted run from it, and the final
+    model is saved to ``output/model`` with the results, classes and normalization as metadata.
+    """
+    if config.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
+    if config.optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+    splits = DATASETS[config.dataset]()
+    x_train, y_train, x_val, y_val, x_test, y_test, mean, std = _prepared(splits, config)
+    classes = int(splits.y_train.max()) + 1
+    augment = Compose.from_config(config.augmentation if config.augmentation is not None else DEFAULT_AUGMENTATION[config.dataset])
+
+    backend.seed(config.seed)
+    model = build_image_model(config, x_train.shape[1:], classes)
+    if config.optimizer == "sgd":
+        optimizer = SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
+    else:
+        optimizer = Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = -(-len(x_train) // config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    warmup = min(int(config.warmup_epochs * steps_per_epoch), total_steps - 1)
+    clock = _EpochClock(x_test, y_test)
+    stopper = EarlyStopping("val_accuracy", mode="max", patience=config.patience or config.epochs + 1)
+    callbacks: list[Callback] = [LearningRateScheduler(CosineWithWarmup(optimizer, warmup, total_steps), interval="step"), clock, stopper]
+    checkpoint = Path(output) / "checkpoint.npz" if output is not None else None
+    trainer = Trainer(model, CrossEntropyLoss(label_smoothing=config.label_smoothing), optimizer, batch_size=config.batch_size,
+                      metrics={"accuracy": accuracy}, callbacks=callbacks, checkpoint_path=checkpoint, checkpoint_every=50,
+                      batch_transform=lambda batch: channels_first(augment(batch)), seed=config.seed, progress=config.progress)
+    history = trainer.fit(x_train, y_train, epochs=config.epochs,
+                          validation_data=(channels_first(x_val), y_val), resume=resume)
+    if stopper.best_weights:
+        model.load_state_dict(stopper.best_weights)  # the best validation epoch, also when every epoch ran
+    results = {
+        "config": asdict(config),
+        "classes": classes,
+        "parameters": model.num_parameters(),
+        "epochs_run": len(history["loss"]),
+        "train_seconds": clock.seconds[-1] if clock.seconds else 0.0,
+        "best_val_accuracy": max(history["val_accuracy"]),
+        "test_accuracy": accuracy(predict(model, channels_first(x_test), 500), y_test),  # the best validation epoch's weights
+        "epochs": [{"epoch": index + 1, "seconds": seconds, "loss": loss, "val_accuracy": val, "test_accuracy": test}
+                   for index, (seconds, loss, val, test) in enumerate(zip(clock.seconds, history["loss"], history["val_accuracy"],
+                                                                           clock.test_accuracy))],
+        "normalization": {"mean": mean.tolist(), "std": std.tolist()},
+    }
+    if output is not None:
+        save_model(model, Path(output) / "model", metadata=results)
+    return results
+

@@ -1,0 +1,92 @@
+"""The image-classifier recipe: it learns, resumes exactly, builds every model, rejects bad configs."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+from smartmod.nn.layers.conv import channels_first
+from smartmod.nn.serialize import load_model
+from smartmod.nn.train import Trainer
+from smartmod.vision.training import MODELS, ImageTrainingConfig, build_image_model, train_image_classifier
+from tests.conftest import require_data
+
+TINY = dict(dataset="mnist", model="small-cnn", widths=[8, 16, 32], epochs=2, batch_size=32, train_limit=1500, validation=300,
+            test_limit=300, optimizer="adam", lr=5e-3, warmup_epochs=0.1, augmentation=[], progress=False)
+# For tests of the machinery rather than of learning: 10 steps an epoch.
+SMALLER = {**TINY, "widths": [4, 8], "train_limit": 500, "validation": 100, "batch_size": 40}
+
+
+@pytest.fixture(autouse=True)
+def mnist_present():
+    require_data("images/mnist/mnist.npz")
+
+
+def test_a_small_cnn_learns_mnist_digits_in_two_short_epochs(tmp_path):
+    results = train_image_classifier(ImageTrainingConfig(**TINY), output=tmp_path)
+    assert results["best_val_accuracy"] >= 0.85, results["epochs"]  # chance is 0.1
+    assert [epoch["epoch"] for epoch in results["epochs"]] == [1, 2]
+    assert 0 < results["epochs"][0]["seconds"] < results["epochs"][1]["seconds"] == results["train_seconds"]
+    saved = load_model(tmp_path / "model")
+    assert saved.num_parameters() == results["parameters"]
+
+
+def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    config = ImageTrainingConfig(**{**SMALLER, "augmentation": [{"name": "random_crop", "padding": 2}, {"name": "cutout", "size": 6}]})
+    expected = train_image_classifier(config, output=tmp_path / "whole")
+    original_step = Trainer.train_step
+    calls = {"count": 0}
+
+    def crash_on_step_15(self, x, y):  # in epoch 2: the run resumes from the checkpoint at the end of epoch 1
+        calls["count"] += 1
+        if calls["count"] == 15:
+            raise KeyboardInterrupt
+        return original_step(self, x, y)
+
+    monkeypatch.setattr(Trainer, "train_step", crash_on_step_15)
+    with pytest.raises(KeyboardInterrupt):
+        train_image_classifier(config, output=tmp_path / "cut")
+    monkeypatch.setattr(Trainer, "train_step", original_step)
+    resumed = train_image_classifier(config, output=tmp_path / "cut", resume=True)
+    assert [epoch["val_accuracy"] for epoch in resumed["epochs"]] == [epoch["val_accuracy"] for epoch in expected["epochs"]]
+    whole, cut = load_model(tmp_path / "whole" / "model").state_dict(), load_model(tmp_path / "cut" / "model").state_dict()
+    for name in whole:
+        numpy.testing.assert_array_equal(whole[name], cut[name], err_msg=name)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_maps_images_to_class_logits(model):
+    config = ImageTrainingConfig(model=model, widths=[4, 8], resnet_width=4, vit_dim=16, vit_depth=1, vit_heads=2, vit_patch=8)
+    network = build_image_model(config, (32, 32, 3), classes=10)
+    images = numpy.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype(numpy.float32)
+    assert network.forward(channels_first(images)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"dataset": "cifar"}, "unknown dataset 'cifar'"),
+    ({"model": "resnet21"}, "unknown model 'resnet21'"),
+    ({"model": "small-cnn", "attention": "se"}, "applies to the ResNets only"),
+    ({"optimizer": "lbfgs"}, "optimizer must be"),
+    ({"validation": 5000}, "validation must be between 1 and 1499"),
+    ({"augmentation": [{"name": "flip"}]}, "unknown name 'flip'"),
+])
+def test_bad_configs_are_clear_errors(changes, message):
+    with pytest.raises(ValueError, match=message):
+        train_image_classifier(ImageTrainingConfig(**{**TINY, **changes}))
+
+
+def test_the_cli_trains_from_a_config_file_with_options_overriding_it(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({**SMALLER, "epochs": 5, "progress": True}))
+    output = tmp_path / "run"
+    command = [sys.executable, "-m", "smartmod.cli", "train", "images", "--config", str(config), "--epochs", "1", "--output", str(output), "--no-progress"]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    summary = json.loads(finished.stdout)
+    assert summary["epochs_run"] == 1 and summary["dataset"] == "mnist"
+    assert json.loads((output / "results.json").read_text())["config"]["epochs"] == 1
+    bad = subprocess.run([*command[:5], "--config", str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "no such file" in bad.stderr
