@@ -30,7 +30,7 @@ from smartmod.nn.losses import CrossEntropyLoss
 from smartmod.nn.module import Module
 from smartmod.nn.optim import SGD, Adam
 from smartmod.nn.schedules import CosineWithWarmup
-from smartmod.nn.serialize import save_model
+from smartmod.nn.serialize import load_model, save_model
 from smartmod.nn.train import Trainer, predict
 from smartmod.vision.augment_pipeline import Compose
 from smartmod.vision.datasets import ImageSplits, load_cifar10, load_fashion_mnist, load_mnist
@@ -38,7 +38,8 @@ from smartmod.vision.resnet import cifar_resnet
 from smartmod.vision.small_cnn import small_cnn
 from smartmod.vision.vit import vision_transformer
 
-__all__ = ["ImageTrainingConfig", "DATASETS", "MODELS", "build_image_model", "train_image_classifier", "accuracy"]
+__all__ = ["ImageTrainingConfig", "DATASETS", "MODELS", "build_image_model", "train_image_classifier", "accuracy", "select_classes",
+           "copy_all_but_last_layer"]
 
 DATASETS: dict[str, Callable[[], ImageSplits]] = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist, "cifar10": load_cifar10}
 MODELS = ("small-cnn", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "vit")
@@ -70,8 +71,11 @@ class ImageTrainingConfig:
     weight_decay: float = 5e-4  # L2 on every parameter (SGD's coupled decay; Adam's too)
     label_smoothing: float = 0.0
     augmentation: list[dict[str, Any]] | None = None  # steps for vision.augment_pipeline.Compose; None = DEFAULT_AUGMENTATION
-    validation: int = 5000  # last training images held out for model selection
-    train_limit: int | None = None  # use only the first so many training images (quick runs, tests)
+    classes: list[int] | None = None  # train and test on these classes only, relabeled 0..k-1 in this order (transfer learning)
+    train_per_class: int | None = None  # keep only the first so many training images of each class (little-data runs)
+    init_from: str | None = None  # a saved model directory (train images --output DIR/model): start from its weights, all but the last layer
+    validation: int = 5000  # training images held out for model selection (after a seeded shuffle)
+    train_limit: int | None = None  # use only the first so many (shuffled) training images (quick runs, tests)
     test_limit: int | None = None  # score only the first so many test images (quick runs, tests)
     patience: int | None = None  # stop after this many epochs without validation improvement (None: run every epoch)
     seed: int = 0
@@ -128,11 +132,32 @@ class _EpochClock(Callback):
         self.seconds, self.test_accuracy, self._elapsed = list(state["seconds"]), list(state["test_accuracy"]), float(state["elapsed"])
 
 
-def _prepared(splits: ImageSplits, config: ImageTrainingConfig) -> tuple[numpy.ndarray, ...]:
-    """Float32 channels-last arrays normalized with the training rows' statistics."""
+def select_classes(images: numpy.ndarray, labels: numpy.ndarray, classes: list[int], per_class: int | None = None) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """The images of ``classes`` (the first ``per_class`` of each), labels renumbered 0..k-1 in the order given."""
+    known = set(numpy.unique(labels).tolist())
+    if not classes or len(set(classes)) != len(classes) or not set(classes) <= known:
+        raise ValueError(f"classes must be distinct labels of the dataset ({sorted(known)}), got {classes!r}")
+    keep = numpy.zeros(len(labels), dtype=bool)
+    for label in classes:
+        rows = numpy.flatnonzero(labels == label)
+        keep[rows[:per_class]] = True
+    new_label = numpy.full(max(known) + 1, -1, dtype=numpy.int64)
+    new_label[classes] = numpy.arange(len(classes))
+    return images[keep], new_label[labels[keep]]
+
+
+def prepare_images(splits: ImageSplits, config: ImageTrainingConfig) -> tuple[numpy.ndarray, ...]:
+    """Float32 channels-last arrays normalized with the training rows' statistics; the training
+    rows shuffled (seeded) first, since a dataset may come ordered by class."""
     x_train = splits.x_train if splits.x_train.ndim == 4 else splits.x_train[..., None]  # (N, H, W, C)
     x_test = splits.x_test if splits.x_test.ndim == 4 else splits.x_test[..., None]
     y_train, y_test = splits.y_train, splits.y_test
+    if config.classes is not None or config.train_per_class is not None:
+        classes = config.classes if config.classes is not None else sorted(set(y_train.tolist()))
+        x_train, y_train = select_classes(x_train, y_train, classes, config.train_per_class)
+        x_test, y_test = select_classes(x_test, y_test, classes)
+    order = numpy.random.default_rng(config.seed).permutation(len(x_train))
+    x_train, y_train = x_train[order], y_train[order]
     if config.train_limit is not None:
         x_train, y_train = x_train[:config.train_limit], y_train[:config.train_limit]
     if config.test_limit is not None:
@@ -150,6 +175,19 @@ def _prepared(splits: ImageSplits, config: ImageTrainingConfig) -> tuple[numpy.n
             normalized(x_test), y_test, mean, std)
 
 
+def copy_all_but_last_layer(source: Module, target: Module) -> None:
+    """Fine-tuning's start: ``target`` takes every weight and buffer of ``source`` except those of
+    its last layer (the classifier, which stays freshly initialized); the two must share the rest."""
+    last = f"{len(target) - 1}."
+    state = {name: value for name, value in source.state_dict().items() if not name.startswith(last)}
+    fresh = {name: value for name, value in target.state_dict().items() if name.startswith(last)}
+    try:
+        target.load_state_dict({**state, **fresh})
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"init_from: the saved model does not match this config's network below its last layer ({error}); "
+                         "use the same model, widths and image size as the run that saved it") from error
+
+
 def train_image_classifier(config: ImageTrainingConfig, output: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
     """Train, keep the best validation epoch, score the test set; returns the results.
 
@@ -162,12 +200,14 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
     if config.optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
     splits = DATASETS[config.dataset]()
-    x_train, y_train, x_val, y_val, x_test, y_test, mean, std = _prepared(splits, config)
-    classes = int(splits.y_train.max()) + 1
+    x_train, y_train, x_val, y_val, x_test, y_test, mean, std = prepare_images(splits, config)
+    classes = int(y_train.max()) + 1
     augment = Compose.from_config(config.augmentation if config.augmentation is not None else DEFAULT_AUGMENTATION[config.dataset])
 
     backend.seed(config.seed)
     model = build_image_model(config, x_train.shape[1:], classes)
+    if config.init_from is not None:
+        copy_all_but_last_layer(load_model(config.init_from), model)
     if config.optimizer == "sgd":
         optimizer = SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
     else:
