@@ -30,7 +30,7 @@ from smartmod.nn import (
     layer_from_config,
     layers,
 )
-from smartmod.nn.module import Module
+from smartmod.nn.module import Module, layer_from_config
 
 
 def features(*shape: int, seed: int = 0) -> numpy.ndarray:
@@ -394,3 +394,9 @@ def test_float64_sparse_input_keeps_a_float32_layer_in_float32():
     assert layer.forward(x).dtype == numpy.float32
     layer.backward(numpy.ones((4, 2), dtype=numpy.float32))
     assert layer.weight.grad.dtype == numpy.float32
+
+
+def test_a_second_module_class_of_a_registered_name_is_refused():
+    with pytest.raises(TypeError, match="two Module classes are named 'Dense'"):
+        type("Dense", (Module,), {"__module__": "somewhere.else"})
+    assert layer_from_config({"class": "Dense", "config": {"in_features": 2, "out_features": 3}}).__class__.__module__.startswith("smartmod.nn")

@@ -64,6 +64,12 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
+        earlier = _REGISTRY.get(cls.__name__)
+        if earlier is not None and (earlier.__module__, earlier.__qualname__) != (cls.__module__, cls.__qualname__):
+            # A saved config names its layers by class name: a second class of the same name would
+            # silently take over every model file that names the first.
+            raise TypeError(f"two Module classes are named {cls.__name__!r}: {earlier.__module__}.{earlier.__qualname__} and "
+                            f"{cls.__module__}.{cls.__qualname__}; model configs name layers by class name, so rename one")
         _REGISTRY[cls.__name__] = cls
 
     def __init__(self) -> None:
