@@ -70,6 +70,38 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     mnist.add_argument("--output", help="save the trained model to this directory")
     mnist.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_train_images(train)
+    _add_train_word2vec(train)
+
+
+def _add_train_word2vec(train: argparse._SubParsersAction) -> None:
+    from smartmod.text.word2vec_config import Word2VecConfig
+
+    parser = train.add_parser("word2vec", help="train word2vec vectors on all shared English text",
+                              description="Train skip-gram or CBOW vectors with negative sampling on every shared English "
+                                          "text dataset; write word2vec.json and vectors.npz (and vectors.txt with --text-format).")
+    parser.add_argument("--output", required=True, help="directory to write the vectors to")
+    architecture = parser.add_mutually_exclusive_group()
+    architecture.add_argument("--sg", dest="architecture", action="store_const", const="skip-gram", default="skip-gram", help="skip-gram (the default)")
+    architecture.add_argument("--cbow", dest="architecture", action="store_const", const="cbow", help="continuous bag of words")
+    for field in fields(Word2VecConfig):
+        if field.name != "architecture":
+            parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default, help=f"(default: {field.default})")
+    parser.add_argument("--text-format", action="store_true", help="also write vectors.txt in the word2vec text format")
+
+
+def _run_train_word2vec(args: argparse.Namespace) -> int:
+    from smartmod.text.english_corpus import english_token_lists
+    from smartmod.text.word2vec import Word2Vec, Word2VecConfig
+
+    config = Word2VecConfig(**{field.name: getattr(args, field.name) for field in fields(Word2VecConfig)})
+    token_lists = english_token_lists()
+    print(f"corpus: {len(token_lists)} texts, {sum(map(len, token_lists))} words", file=sys.stderr)
+    model = Word2Vec(config).fit(token_lists, on_epoch=lambda entry: print(json.dumps(entry), file=sys.stderr))
+    model.save(args.output)
+    if args.text_format:
+        model.save_word2vec_format(Path(args.output) / "vectors.txt")
+    print(json.dumps({"output": args.output, "words": len(model), "dim": config.dim, "training_log": model.training_log}, indent=2))
+    return 0
 
 
 def _add_train_images(train: argparse._SubParsersAction) -> None:
@@ -112,6 +144,8 @@ def _run_train_images(args: argparse.Namespace) -> int:
 def _run_train(args: argparse.Namespace) -> int:
     if args.task == "images":
         return _run_train_images(args)
+    if args.task == "word2vec":
+        return _run_train_word2vec(args)
     if args.task == "mnist":
         from smartmod.vision.mnist_mlp import MnistMLPConfig, train_mnist_mlp
 

@@ -288,3 +288,15 @@ def test_embedding_matrix_copies_known_words_and_reports_coverage(small_model):
     numpy.testing.assert_array_equal(matrix[3], small_model["car2"])
     assert 0 < numpy.abs(matrix[4]).max() < 5 * 0.1 * small_model.vectors.std() * 3
     assert coverage == {"words": 3, "found": 2, "coverage": 2 / 3, "token_coverage": 4 / 5, "missing": ["unseen"]}
+
+
+def test_command_line_trains_and_writes_the_model(tmp_path, monkeypatch, capsys):
+    from smartmod.cli import main
+
+    monkeypatch.setattr("smartmod.text.english_corpus.english_token_lists", lambda: planted_corpus(200))
+    assert main(["train", "word2vec", "--output", str(tmp_path), "--cbow", "--dim", "8", "--epochs", "2", "--min-count", "1",
+                 "--text-format"]) == 0
+    model = Word2Vec.load(tmp_path)
+    assert model.config.architecture == "cbow" and model.vectors.shape == (20, 8) and len(model.training_log) == 2
+    assert (tmp_path / "vectors.txt").read_text(encoding="utf-8").startswith("20 8\n")
+    assert '"words": 20' in capsys.readouterr().out
