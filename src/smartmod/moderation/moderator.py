@@ -114,5 +114,10 @@ class Moderator:
         ``method`` is one of :data:`smartmod.explain.EXPLANATION_METHODS`; ``category`` is the
         one explained (default: the highest-scoring). See :func:`smartmod.explain.explain_text`
         for the returned dict, and docs/text-model.md for how well each method agrees with people.
+        ``gradient_x_input`` differentiates through TF-IDF features, so it explains TF-IDF models
+        only; occlusion and LIME explain any model, sequence models included.
         """
+        if method == "gradient_x_input" and self.bundle.config.input_encoding != "tfidf":
+            raise ValueError(f"method 'gradient_x_input' explains TF-IDF models only; {self.name} reads {self.bundle.config.input_encoding} "
+                             "(a sequence model): use method='occlusion' or 'lime'")
         return explain_text(self, text, method, category)

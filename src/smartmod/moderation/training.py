@@ -9,6 +9,11 @@ over labels and datasets, duplicate texts grouped on one side:
 - validation: early stopping, temperature scaling and the per-category thresholds;
 - holdout: touched once at the end for the reported figures, so they are not tuned on.
 
+``architecture`` swaps the TF-IDF MLP for a sequence classifier over token ids (BiLSTM, BiGRU
+with attention, transformer, ...: :mod:`~smartmod.moderation.sequence_networks`, trained on
+length-bucketed batches by :mod:`~smartmod.moderation.sequence_training`); data, split, identity
+negatives, loss, calibration, thresholds, evaluation and bundle stay the same.
+
 The bundle also keeps the model's score, length and out-of-vocabulary distributions on the
 validation rows (``reference.json``), the reference that serving compares live traffic with
 (``smartmod.eval.drift``); ``validation_reference`` recomputes it for an existing bundle.
@@ -24,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy
-import scipy.sparse
 
 from smartmod.data.categories import CATEGORIES, label_matrix
 from smartmod.data.paths import data_root
@@ -35,6 +39,8 @@ from smartmod.moderation.augment import identity_negatives
 from smartmod.moderation.bundle import BundleConfig, TextModelBundle
 from smartmod.moderation.imbalance_strategies import training_set
 from smartmod.moderation.moderator import Moderator
+from smartmod.moderation.sequence_networks import SEQUENCE_ARCHITECTURES
+from smartmod.moderation.sequence_training import fit_sequence_model
 from smartmod.nn import Dense, Dropout, Module, Parallel, ReLU, Sequential, backend
 from smartmod.nn.callbacks import EarlyStopping
 from smartmod.nn.optim import Adam
@@ -43,6 +49,10 @@ from smartmod.text.normalize import normalize
 from smartmod.text.vectorize import TfidfVectorizer
 
 __all__ = ["TextTrainingConfig", "load_training_config", "train_text_model", "prepare_records", "split_records", "validation_reference"]
+
+# A sequence model reads the first max_length tokens of what it is given, so its bundle scores long
+# texts in windows of about that many tokens: texts in the shared data average 5.7 characters a token.
+SEQUENCE_WINDOW_CHARS_PER_TOKEN = 6
 
 
 @dataclass
@@ -54,11 +64,20 @@ class TextTrainingConfig:
     seed: int = 0
     word_ngram_range: list[int] = field(default_factory=lambda: [1, 2])
     char_ngram_range: list[int] = field(default_factory=lambda: [2, 5])
-    max_features: int = 50000  # most frequent n-grams kept per analyzer (words, characters)
-    min_df: int = 2
-    hidden: int = 128  # units in the hidden layer
+    max_features: int = 50000  # most frequent n-grams kept per analyzer (words, characters); sequence models: words in the vocabulary
+    min_df: int = 2  # documents an n-gram needs; sequence models: occurrences a word needs to enter the vocabulary
+    hidden: int = 128  # units in the hidden layer; sequence models: recurrent units per direction, or the transformer's feed-forward width
     wide: bool = False  # add a linear path from the features to the logits beside the MLP ("wide and deep")
     dropout: float = 0.3
+    architecture: str = "tfidf-mlp"  # tfidf-mlp, or a sequence model: mean-embedding | rnn | lstm | bilstm | bigru-attention | lstm-attention | transformer
+    embedding_dim: int = 64  # sequence models: word-vector width (the transformer's d_model)
+    max_length: int = 64  # sequence models: tokens kept per text (the first ones)
+    pooling: str | None = None  # sequence models: last | mean | max | attention | class; None = the architecture's default
+    num_layers: int = 1  # sequence models: stacked recurrent layers or transformer blocks
+    num_heads: int = 4  # transformer: attention heads (must divide embedding_dim)
+    positions: str = "learned"  # transformer: learned | sinusoidal position vectors
+    clip_norm: float | None = None  # clip the global gradient norm before each step (None: no clipping)
+    embeddings: str | None = None  # sequence models: a saved word2vec directory (smartmod.text.word2vec) to start the embeddings from; None: random
     lr: float = 2e-3
     batch_size: int = 256
     epochs: int = 10  # upper bound; early stopping on validation loss usually ends sooner
@@ -160,16 +179,17 @@ def validation_reference(bundle: TextModelBundle) -> DriftReference:
 class FittedTextModel:
     """What :func:`fit_text_model` returns."""
 
-    bundle: TextModelBundle  # vectorizer, network, temperatures and thresholds (no card yet)
-    history: dict[str, list[float]]  # the Trainer's per-epoch losses
+    bundle: TextModelBundle  # encoder (vectorizer), network, temperatures and thresholds (no card yet)
+    history: dict[str, list[float]]  # per-epoch losses
     validation_scores: numpy.ndarray  # (V, C) calibrated probabilities of the validation rows
     identity_negatives_added: int
-    seconds: dict[str, float]  # vectorize, train
+    seconds: dict[str, float]  # vectorize (or encode), train
+    embedding_coverage: dict[str, Any] | None = None  # sequence models started from word2vec: its path and coverage of the vocabulary
 
 
 def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.ndarray, train: numpy.ndarray,
                    validation: numpy.ndarray) -> FittedTextModel:
-    """Fit the vectorizer and the network on the ``train`` rows (plus the benign identity-mention
+    """Fit ``config.architecture`` on the ``train`` rows (plus the benign identity-mention
     sentences), early-stopped on the ``validation`` rows, whose scores then fit the temperatures
     and thresholds.
 
@@ -182,36 +202,51 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
     from smartmod.eval import apply_temperature
     from smartmod.moderation.evaluation import calibrate_and_threshold
 
-    started = time.perf_counter()
     backend.seed(config.seed)
+    extra = identity_negatives() * config.identity_negatives
+    train_texts = [texts[i] for i in train] + [record.text for record in extra]
+    train_labels = numpy.vstack([labels[train], label_matrix(extra)]) if extra else labels[train]
+    validation_texts, validation_labels = [texts[i] for i in validation], labels[validation]
+    coverage = None
+    if config.architecture == "tfidf-mlp":
+        encoder, network, history, validation_logits, seconds = _fit_tfidf_mlp(config, train_texts, train_labels, validation_texts, validation_labels)
+        encoding = "tfidf"
+    elif config.architecture in SEQUENCE_ARCHITECTURES:
+        fitted = fit_sequence_model(config, train_texts, train_labels, validation_texts, validation_labels)
+        encoder, network, history, validation_logits, seconds = fitted.encoder, fitted.network, fitted.history, fitted.validation_logits, fitted.seconds
+        encoding, coverage = "token-ids", fitted.embedding_coverage
+    else:
+        raise ValueError(f"unknown architecture {config.architecture!r}; choose tfidf-mlp or one of {sorted(SEQUENCE_ARCHITECTURES)}")
+
+    temperatures, thresholds = calibrate_and_threshold(validation_logits, validation_labels, CATEGORIES, config.threshold_target_precision, config.threshold_floor)
+    windows = {} if encoding == "tfidf" else {"window_chars": SEQUENCE_WINDOW_CHARS_PER_TOKEN * config.max_length, "window_overlap": config.max_length}
+    bundle_config = BundleConfig(categories=list(CATEGORIES), thresholds=thresholds, temperatures=temperatures, network=network.to_config(),
+                                 name=config.name, version=config.version, weight_storage=config.weight_storage, input_encoding=encoding, **windows)
+    validation_scores = apply_temperature(validation_logits, numpy.array([temperatures[c] for c in CATEGORIES]))  # (V, C)
+    return FittedTextModel(TextModelBundle(bundle_config, encoder, network), history, validation_scores, len(extra), seconds, coverage)
+
+
+def _fit_tfidf_mlp(config: TextTrainingConfig, train_texts: list[str], train_labels: numpy.ndarray, validation_texts: list[str],
+                   validation_labels: numpy.ndarray) -> tuple[TfidfVectorizer, Module, dict[str, list[float]], numpy.ndarray, dict[str, float]]:
+    """The vectorizer and the MLP fitted on the training texts: ``(vectorizer, network, history, validation logits (V, C), seconds)``."""
+    started = time.perf_counter()
     vectorizer = TfidfVectorizer(
         word_ngram_range=tuple(config.word_ngram_range), char_ngram_range=tuple(config.char_ngram_range),
         min_df=config.min_df, max_features=config.max_features,
     )
-    extra = identity_negatives() * config.identity_negatives
-    vectorizer.fit([texts[i] for i in train] + [record.text for record in extra])
-    train_features, train_labels = vectorizer.transform([texts[i] for i in train]), labels[train]
-    validation_features = vectorizer.transform([texts[i] for i in validation])
-    if extra:
-        train_features = scipy.sparse.vstack([train_features, vectorizer.transform([record.text for record in extra])]).tocsr()
-        train_labels = numpy.vstack([train_labels, label_matrix(extra)])
+    train_features = vectorizer.fit(train_texts).transform(train_texts)
+    validation_features = vectorizer.transform(validation_texts)
     vectorized = time.perf_counter()
 
     network = text_network(train_features.shape[1], len(CATEGORIES), config)
     loss, train_features, train_labels = training_set(config.imbalance, train_features, train_labels, config.seed)
     optimizer = Adam(network.parameters(), lr=config.lr)
-    trainer = Trainer(network, loss, optimizer, batch_size=config.batch_size, seed=config.seed, progress=config.progress,
-                      callbacks=[EarlyStopping("val_loss", patience=config.patience)])
-    history = trainer.fit(train_features, train_labels, epochs=config.epochs, validation_data=(validation_features, labels[validation]))
+    trainer = Trainer(network, loss, optimizer, batch_size=config.batch_size, clip_norm=config.clip_norm, seed=config.seed,
+                      progress=config.progress, callbacks=[EarlyStopping("val_loss", patience=config.patience)])
+    history = trainer.fit(train_features, train_labels, epochs=config.epochs, validation_data=(validation_features, validation_labels))
     trained = time.perf_counter()
-
     validation_logits = numpy.asarray(predict(network, validation_features))
-    temperatures, thresholds = calibrate_and_threshold(validation_logits, labels[validation], CATEGORIES, config.threshold_target_precision, config.threshold_floor)
-    bundle_config = BundleConfig(categories=list(CATEGORIES), thresholds=thresholds, temperatures=temperatures, network=network.to_config(),
-                                 name=config.name, version=config.version, weight_storage=config.weight_storage)
-    validation_scores = apply_temperature(validation_logits, numpy.array([temperatures[c] for c in CATEGORIES]))  # (V, C)
-    return FittedTextModel(TextModelBundle(bundle_config, vectorizer, network), history, validation_scores, len(extra),
-                           {"vectorize": round(vectorized - started, 1), "train": round(trained - vectorized, 1)})
+    return vectorizer, network, history, validation_logits, {"vectorize": round(vectorized - started, 1), "train": round(trained - vectorized, 1)}
 
 
 def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir: str | Path | None = None) -> dict[str, Any]:
@@ -224,7 +259,6 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     sides = split_records(labels, groups, sources, config)
     fitted = fit_text_model(config, texts, labels, sides["train"], sides["validation"])
     bundle, history, validation_scores, vectorizer = fitted.bundle, fitted.history, fitted.validation_scores, fitted.bundle.vectorizer
-    features = len(vectorizer.get_feature_names())
     bundle.reference = DriftReference.from_predictions(validation_scores, CATEGORIES, [texts[i] for i in sides["validation"]], vectorizer).to_dict()
     holdout = sides["holdout"]
     evaluation = evaluate_bundle_scores(
@@ -233,21 +267,39 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
         olid_tuned_threshold=olid_threshold(validation_scores, labels[sides["validation"]], sources[sides["validation"]], CATEGORIES),
     )
     bundle.card = {
-        "model": {"name": config.name, "version": config.version, "architecture": "TF-IDF (words + character n-grams) → MLP, one sigmoid per category",
-                  "features": features, "parameters": bundle.network.num_parameters(), "weight_storage": config.weight_storage},
+        "model": {"name": config.name, "version": config.version, **_model_description(config, vectorizer),
+                  "parameters": bundle.network.num_parameters(), "weight_storage": config.weight_storage},
         "data": {"datasets": sorted(set(sources.tolist())), "records": len(records), "sha256": _data_fingerprint(sorted(set(sources.tolist()))),
                  "split_sizes": {side: int(len(rows)) for side, rows in sides.items()}, "identity_negatives_added": fitted.identity_negatives_added},
         "training": {"config": asdict(config), "epochs_run": len(history["loss"]),
+                     **({"pretrained_embeddings": fitted.embedding_coverage} if fitted.embedding_coverage else {}),
                      "seconds": {**fitted.seconds, "total": round(time.perf_counter() - started, 1)}},
         "calibration": {"temperatures": bundle.config.temperatures},
         "thresholds": bundle.config.thresholds,
         "holdout_figures": evaluation,
         "limits": [
             "English only: trained on English text (the Spanish HatEval split is excluded).",
-            "Bag of words and character n-grams: no word order beyond bigrams, so negation, sarcasm and implicit hate are weak spots.",
+            _reading_limit(config),
             "Identity terms co-occur with hate in the training data; the card's identity-template figure measures how often benign mentions are flagged.",
             "Labels come from different datasets with different definitions; a category's score is only as consistent as those definitions.",
         ],
     }
     bundle.save(output)
     return bundle.card
+
+
+def _model_description(config: TextTrainingConfig, encoder: Any) -> dict[str, Any]:
+    """The model card's ``architecture`` line and input size (n-gram features or vocabulary words)."""
+    if config.architecture == "tfidf-mlp":
+        return {"architecture": "TF-IDF (words + character n-grams) → MLP, one sigmoid per category", "features": len(encoder.get_feature_names())}
+    pooling = config.pooling or SEQUENCE_ARCHITECTURES[config.architecture][2]
+    start = "word2vec" if config.embeddings else "random"
+    return {"architecture": f"token ids (first {config.max_length} words) → embedding ({config.embedding_dim}, {start} start) → "
+                            f"{config.architecture} → {pooling} pooling → one sigmoid per category", "vocabulary": len(encoder.vocabulary_)}
+
+
+def _reading_limit(config: TextTrainingConfig) -> str:
+    if config.architecture == "tfidf-mlp":
+        return "Bag of words and character n-grams: no word order beyond bigrams, so negation, sarcasm and implicit hate are weak spots."
+    return (f"Reads the first {config.max_length} words of each window of {SEQUENCE_WINDOW_CHARS_PER_TOKEN * config.max_length} characters; "
+            "words outside its vocabulary (and misspellings it cannot restore) all read as one unknown word.")
