@@ -183,6 +183,23 @@ def _cross_validate(config: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_inspect_image(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("inspect-image", help="what an image classifier predicts for an image, and why (Grad-CAM, saliency, filters, feature maps)",
+                                 description="Writes gradcam.png, saliency.png, filters.png and feature_maps.png to --output and prints the prediction as JSON.")
+    parser.add_argument("model", help="a model directory written by 'smartmod train images' (OUTPUT/model)")
+    parser.add_argument("image", help="the image file (JPEG, PNG, GIF or WebP)")
+    parser.add_argument("--output", required=True, help="directory for the pictures")
+    parser.add_argument("--target-class", type=int, help="the class to explain (default: the predicted one)")
+    parser.add_argument("--layer", help="Grad-CAM's layer, a name in model.named_modules() (default: the last convolutional stage)")
+
+
+def _run_inspect_image(args: argparse.Namespace) -> int:
+    from smartmod.vision.inspection import inspect_image
+
+    print(json.dumps(inspect_image(args.model, args.image, args.output, args.target_class, args.layer), indent=2))
+    return 0
+
+
 def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("evaluate", help="evaluate a model and write a report (JSON + HTML + plots)")
     parser.add_argument("model", help="'default' or a model directory")
@@ -320,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_moderate(commands)
     _add_train(commands)
     _add_evaluate(commands)
+    _add_inspect_image(commands)
     _add_serve(commands)
     _add_models(commands)
     _add_monitor(commands)
@@ -327,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _RUNNERS = {"moderate": _run_moderate, "train": _run_train, "evaluate": _run_evaluate, "serve": _run_serve, "models": _run_models,
-            "monitor": _run_monitor}
+            "monitor": _run_monitor, "inspect-image": _run_inspect_image}
 
 
 def main(argv: list[str] | None = None) -> int:

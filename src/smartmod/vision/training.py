@@ -175,6 +175,12 @@ def prepare_images(splits: ImageSplits, config: ImageTrainingConfig) -> tuple[nu
             normalized(x_test), y_test, mean, std)
 
 
+def class_names(splits: ImageSplits, config: ImageTrainingConfig) -> list[str]:
+    """The name of each output of the network, in order (the dataset's label as text where it names none)."""
+    labels = config.classes if config.classes is not None else sorted(set(splits.y_train.tolist()))
+    return [splits.class_names[label] if splits.class_names else str(label) for label in labels]
+
+
 def copy_all_but_last_layer(source: Module, target: Module) -> None:
     """Fine-tuning's start: ``target`` takes every weight and buffer of ``source`` except those of
     its last layer (the classifier, which stays freshly initialized); the two must share the rest."""
@@ -238,6 +244,8 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
                    for index, (seconds, loss, val, test) in enumerate(zip(clock.seconds, history["loss"], history["val_accuracy"],
                                                                            clock.test_accuracy))],
         "normalization": {"mean": mean.tolist(), "std": std.tolist()},
+        "image_shape": list(x_train.shape[1:]),  # (H, W, C) the network reads
+        "class_names": class_names(splits, config),
     }
     if output is not None:
         save_model(model, Path(output) / "model", metadata=results)
