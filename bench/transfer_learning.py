@@ -44,7 +44,7 @@ def main() -> None:
     output = Path(args.output)
     pretrain = ImageTrainingConfig(dataset="cifar10", model=args.model, classes=SOURCE, epochs=args.pretrain_epochs, validation=2500,
                                    progress=False)
-    source = train_image_classifier(pretrain, output=output / "pretrain", resume=True)
+    source = train_image_classifier(pretrain, output=output / "pretrain", resume=(output / "pretrain" / "checkpoint.npz").exists())
     print(f"pretrained on classes {SOURCE}: test accuracy {source['test_accuracy']:.4f} after {source['epochs_run']} epochs, "
           f"{source['train_seconds']:.0f} s")
     target = replace(pretrain, classes=TARGET, train_per_class=150, validation=250, epochs=args.epochs)

@@ -120,13 +120,15 @@ def _add_train_images(train: argparse._SubParsersAction) -> None:
 
 def _run_train_images(args: argparse.Namespace) -> int:
     from smartmod.nn.serialize import atomic_write_bytes, read_json
-    from smartmod.vision.training import ImageTrainingConfig, train_image_classifier
+    from smartmod.vision.training import ImageTrainingConfig, saved_run_config, train_image_classifier
 
     if args.resume and not args.output:
         raise ValueError("--resume continues the run checkpointed in --output: give --output DIR")
     if args.config and not Path(args.config).is_file():
         raise ValueError(f"--config {args.config}: no such file")
     values = read_json(args.config, "an image training config") if args.config else {}
+    if args.resume and not args.config:
+        values = saved_run_config(args.output) or {}  # --resume alone continues with the settings the run started with
     known = {field.name for field in fields(ImageTrainingConfig)}
     if not isinstance(values, dict) or set(values) - known:
         raise ValueError(f"{args.config}: a training config is a JSON object with keys among {sorted(known)}"

@@ -90,3 +90,18 @@ def test_the_cli_trains_from_a_config_file_with_options_overriding_it(tmp_path):
     assert json.loads((output / "results.json").read_text())["config"]["epochs"] == 1
     bad = subprocess.run([*command[:5], "--config", str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_a_run_directory_is_never_overwritten_and_resumes_only_with_its_own_settings(tmp_path):
+    config = ImageTrainingConfig(**{**SMALLER, "epochs": 1})
+    train_image_classifier(config, output=tmp_path)
+    with pytest.raises(ValueError, match="holds a run already"):
+        train_image_classifier(config, output=tmp_path)
+    with pytest.raises(ValueError, match=r"started with other settings \(lr=0.005\)"):
+        train_image_classifier(ImageTrainingConfig(**{**SMALLER, "epochs": 1, "lr": 0.1}), output=tmp_path, resume=True)
+    with pytest.raises(ValueError, match="nothing to resume"):
+        train_image_classifier(config, output=tmp_path / "empty", resume=True)
+    command = [sys.executable, "-m", "smartmod.cli", "train", "images", "--output", str(tmp_path), "--resume", "--no-progress"]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)  # --resume alone: the saved settings
+    assert finished.returncode == 0, finished.stderr
+    assert json.loads(finished.stdout)["dataset"] == "mnist"

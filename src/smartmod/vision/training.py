@@ -16,6 +16,7 @@ convolutions run in without copying.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from smartmod.nn.losses import CrossEntropyLoss
 from smartmod.nn.module import Module
 from smartmod.nn.optim import SGD, Adam
 from smartmod.nn.schedules import CosineWithWarmup
-from smartmod.nn.serialize import load_model, save_model
+from smartmod.nn.serialize import atomic_write_bytes, load_model, read_json, save_model
 from smartmod.nn.train import Trainer, predict
 from smartmod.vision.augment_pipeline import Compose
 from smartmod.vision.datasets import ImageSplits, load_cifar10, load_fashion_mnist, load_mnist
@@ -194,6 +195,34 @@ def copy_all_but_last_layer(source: Module, target: Module) -> None:
                          "use the same model, widths and image size as the run that saved it") from error
 
 
+RUN_CONFIG = "training-config.json"  # the config a run directory was started with
+
+
+def saved_run_config(output: str | Path) -> dict[str, Any] | None:
+    """The config an earlier run in ``output`` was started with, or None."""
+    path = Path(output) / RUN_CONFIG
+    return read_json(path, "a smartmod image training run") if path.is_file() else None
+
+
+def _claim_run_directory(output: Path, config: ImageTrainingConfig, resume: bool) -> None:
+    """A fresh run refuses a directory holding another run's checkpoint (nothing written is
+    lost); a resumed run must have the settings the run was started with."""
+    checkpoint, settings = output / "checkpoint.npz", {key: value for key, value in asdict(config).items() if key != "progress"}
+    if not resume:
+        if checkpoint.exists():
+            raise ValueError(f"{output} holds a run already ({checkpoint}): resume it, or give another output directory")
+        output.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(output / RUN_CONFIG, json.dumps(settings, indent=2).encode("utf-8"))
+        return
+    if not checkpoint.exists():
+        raise ValueError(f"nothing to resume in {output}: it holds no checkpoint.npz")
+    started = saved_run_config(output) or settings
+    changed = sorted(key for key in settings if started.get(key) != settings[key])
+    if changed:
+        raise ValueError(f"the run in {output} was started with other settings ({', '.join(f'{key}={started.get(key)!r}' for key in changed)}); "
+                         "resume it with those, or start a new run in another directory")
+
+
 def train_image_classifier(config: ImageTrainingConfig, output: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
     """Train, keep the best validation epoch, score the test set; returns the results.
 
@@ -205,6 +234,8 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
         raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
     if config.optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+    if output is not None:
+        _claim_run_directory(Path(output), config, resume)
     splits = DATASETS[config.dataset]()
     x_train, y_train, x_val, y_val, x_test, y_test, mean, std = prepare_images(splits, config)
     classes = int(y_train.max()) + 1
