@@ -96,6 +96,18 @@ def test_cbow_batch_matches_central_differences():
     check_against_central_differences(input_vectors, output_vectors, inputs, input_weights, targets, weights)
 
 
+def test_cbow_update_of_word2vec_c_gives_each_context_word_the_whole_hidden_gradient():
+    input_vectors, output_vectors = random_vectors(5, 3, seed=3)
+    inputs, input_weights, targets, weights = cbow_batch()
+    _, exact_input, exact_output = step_gradients(input_vectors, output_vectors, inputs, input_weights, targets, weights)
+    moved_input, moved_output = input_vectors.copy(), output_vectors.copy()
+    negative_sampling_step(moved_input, moved_output, inputs, input_weights, targets, weights, 1.0, input_update_weights=numpy.ones(6))
+    numpy.testing.assert_allclose(output_vectors - moved_output, exact_output, rtol=1e-12)  # the output side is unchanged
+    # words 1, 2, 4 are one third of example 0's mean, word 3 is twice in example 2 (two halves), word 0 alone in example 1
+    for word, times in [(1, 3), (2, 3), (4, 3), (3, 2), (0, 1)]:
+        numpy.testing.assert_allclose(input_vectors[word] - moved_input[word], times * exact_input[word], rtol=1e-12)
+
+
 def torch_step(input_vectors, output_vectors, hidden_of, targets, weights, learning_rate):
     """The same step by PyTorch autograd in float32: loss and the vectors after SGD."""
     input_t = torch.tensor(input_vectors, requires_grad=True)
@@ -207,8 +219,7 @@ def planted_corpus(sentences: int = 1200, seed: int = 0) -> list[list[str]]:
 
 @pytest.mark.parametrize("architecture", ["skip-gram", "cbow"])
 def test_learns_two_planted_topics(architecture):
-    config = Word2VecConfig(architecture=architecture, dim=16, window=3, negative=5, min_count=1, sample=0, epochs=4, batch_size=128,
-                            alpha=0.05 if architecture == "cbow" else 0.025)
+    config = Word2VecConfig(architecture=architecture, dim=16, window=3, negative=5, min_count=1, sample=0, epochs=4, batch_size=128)
     model = Word2Vec(config).fit(planted_corpus())
     assert len(model) == 20 and model.vectors.shape == (20, 16) and model.vectors.dtype == numpy.float32
     for word in model.words:

@@ -77,6 +77,7 @@ def negative_sampling_step(
     targets: numpy.ndarray,
     target_weights: numpy.ndarray,
     learning_rate: float,
+    input_update_weights: numpy.ndarray | None = None,
 ) -> float:
     """Update the vectors in place by one SGD step on a batch; returns the batch's summed loss.
 
@@ -99,6 +100,10 @@ def negative_sampling_step(
     target_weights : float array (B, K+1)
         1, or 0 for a noise word equal to the true target (word2vec.c skips those).
     learning_rate : float
+    input_update_weights : float array (n,) or None
+        The share of ``∂L/∂h`` each input entry receives; None: ``input_weights``, the exact
+        gradient. word2vec.c's CBOW passes ones: every context word gets the whole ``∂L/∂h``,
+        ``count`` times the gradient of the mean.
 
     Returns
     -------
@@ -108,11 +113,12 @@ def negative_sampling_step(
     batch, dtype = targets.shape[0], input_vectors.dtype
     input_rows = input_vectors.take(inputs.words, axis=0)  # (U_in, D)
     if input_weights is None:
-        mixing = inputs.matrix(numpy.ones(batch, dtype=dtype))  # (U_in, B)
-        hidden = input_rows.take(inputs.inverse, axis=0)  # (B, D), the same as mixing.T @ input_rows but faster
+        hidden = input_rows.take(inputs.inverse, axis=0)  # (B, D), one input word per example
+        input_weights = numpy.ones(batch, dtype=dtype)
     else:
-        mixing = inputs.matrix(input_weights.astype(dtype, copy=False))
-        hidden = numpy.asarray(mixing.T @ input_rows)
+        hidden = numpy.asarray(inputs.matrix(input_weights.astype(dtype, copy=False)).T @ input_rows)  # (B, D)
+    update_weights = input_weights if input_update_weights is None else input_update_weights
+    spreading = inputs.matrix(update_weights.astype(dtype, copy=False))  # (U_in, B)
     target_words = WordRows(targets.ravel(), numpy.repeat(numpy.arange(batch), targets.shape[1]), batch)
     output_rows = output_vectors.take(target_words.words, axis=0)  # (U_out, D)
     outputs = output_rows.take(target_words.inverse, axis=0).reshape(*targets.shape, -1)  # (B, K+1, D)
@@ -127,5 +133,5 @@ def negative_sampling_step(
     grad_scores[:, 0] -= target_weights[:, 0]
     grad_hidden = numpy.einsum("bk,bkd->bd", grad_scores, outputs)  # (B, D) Σ_k ∂L/∂s_k u_k
     output_vectors[target_words.words] = output_rows - learning_rate * (target_words.matrix(grad_scores.ravel()) @ hidden)  # ∂L/∂u = Σ ∂L/∂s h
-    input_vectors[inputs.words] = input_rows - learning_rate * (mixing @ grad_hidden)  # (U_in, D) ∂L/∂h into each input word
+    input_vectors[inputs.words] = input_rows - learning_rate * (spreading @ grad_hidden)  # (U_in, D) ∂L/∂h into each input word
     return loss
