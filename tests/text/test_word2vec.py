@@ -1,6 +1,7 @@
 """Word2vec: hand-written gradients, the sampling rules of word2vec.c, learning, reproducibility, files."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy
@@ -278,6 +279,12 @@ def test_load_refuses_a_damaged_directory(small_model, tmp_path):
         Word2Vec.load(tmp_path / "w2v")
     with pytest.raises(SerializationError, match="word2vec.json"):
         Word2Vec.load(tmp_path / "nothing-here")
+    small_model.save(tmp_path / "future")
+    document = json.loads((tmp_path / "future" / "word2vec.json").read_text(encoding="utf-8"))
+    document["config"]["hierarchical_softmax"] = True
+    (tmp_path / "future" / "word2vec.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(SerializationError, match="no usable word2vec config"):
+        Word2Vec.load(tmp_path / "future")
 
 
 def test_word2vec_text_format_reads_back_the_same_float32(small_model, tmp_path):

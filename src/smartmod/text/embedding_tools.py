@@ -26,12 +26,14 @@ import numpy
 from scipy.stats import spearmanr
 
 __all__ = [
-    "WordVectors", "cosine_similarity", "most_similar", "analogy", "read_analogies", "read_similarity_pairs",
+    "HasWordVectors", "WordVectors", "cosine_similarity", "most_similar", "analogy", "read_analogies", "read_similarity_pairs",
     "evaluate_analogies", "evaluate_similarity", "neighbour_overlap",
 ]
 
 
 class HasWordVectors(Protocol):
+    """Anything with ``words`` (V,) and their ``vectors`` (V, D)."""
+
     words: Sequence[str]
     vectors: numpy.ndarray
 

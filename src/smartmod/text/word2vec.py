@@ -147,7 +147,11 @@ class Word2Vec:
         if vectors is None or vectors.ndim != 2 or len(vectors) != len(words) or len(document.get("counts", [])) != len(words):
             raise SerializationError(f"{directory} is damaged: {len(words)} words, {len(document.get('counts', []))} counts and vectors "
                                      f"of shape {None if vectors is None else vectors.shape}; save the model again")
-        model = cls(Word2VecConfig(**document["config"]))
+        try:
+            config = Word2VecConfig(**document["config"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise SerializationError(f"{directory / CONFIG_FILE} holds no usable word2vec config ({error}); save the model again") from error
+        model = cls(config)
         model._set_vocabulary(words, document["counts"])
         model.vectors = vectors.astype(numpy.float32, copy=False)
         model.training_log = document.get("training_log", [])

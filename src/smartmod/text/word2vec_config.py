@@ -13,7 +13,7 @@ ARCHITECTURES = ("skip-gram", "cbow")
 
 @dataclass
 class Word2VecConfig:
-    """Hyperparameters of :class:`Word2Vec`; the defaults are those of gensim 4 unless noted."""
+    """Hyperparameters of :class:`Word2Vec`; the defaults are gensim 4's but for ``batch_size`` and ``seed``."""
 
     architecture: str = "skip-gram"  # "skip-gram" or "cbow"
     dim: int = 100  # D, the length of a word vector
