@@ -20,15 +20,18 @@ from tests.nn.test_transformer_torch import ENCODER
 from tests.nn.torch_reference import assert_close, copy_parameters, same, transpose
 
 VOCABULARY, OUTPUTS = 12, 3
-#: Every architecture with its default pooling, and the other poolings the issue names.
-VARIANTS = [pytest.param(name, None, id=name) for name in SEQUENCE_ARCHITECTURES] + [
-    pytest.param("bilstm", "attention", id="bilstm-attention"),
-    pytest.param("transformer", "class", id="transformer-class"),
+#: Every architecture with its default pooling, the other poolings the issue names, sinusoidal
+#: positions and a stack of two layers; each as (architecture, pooling, settings).
+VARIANTS = [pytest.param(name, None, {}, id=name) for name in SEQUENCE_ARCHITECTURES] + [
+    pytest.param("bilstm", "attention", {}, id="bilstm-attention"),
+    pytest.param("transformer", "class", {}, id="transformer-class"),
+    pytest.param("transformer", None, {"positions": "sinusoidal"}, id="transformer-sinusoidal"),
+    pytest.param("bigru-attention", None, {"num_layers": 2}, id="bigru-attention-2-layers"),
 ]
 
 
-def small_network(architecture: str, pooling: str | None = None, **settings) -> SequenceClassifier:
-    options = {"embedding_dim": 4, "hidden": 5, "dropout": 0.0, "num_heads": 2, "max_length": 8, **settings}
+def small_network(architecture: str, pooling: str | None = None, settings: dict | None = None, **overrides) -> SequenceClassifier:
+    options = {"embedding_dim": 4, "hidden": 5, "dropout": 0.0, "num_heads": 2, "max_length": 8, **(settings or {}), **overrides}
     return sequence_network(architecture, VOCABULARY, OUTPUTS, pooling=pooling, **options)
 
 
@@ -41,9 +44,9 @@ def post_padded(lengths: list[int], steps: int, seed: int) -> numpy.ndarray:
     return ids
 
 
-@pytest.mark.parametrize("architecture, pooling", VARIANTS)
-def test_padding_after_the_tokens_changes_no_output(architecture, pooling):
-    network = small_network(architecture, pooling).eval()
+@pytest.mark.parametrize("architecture, pooling, settings", VARIANTS)
+def test_padding_after_the_tokens_changes_no_output(architecture, pooling, settings):
+    network = small_network(architecture, pooling, settings).eval()
     ids = post_padded([5, 2, 1, 4], steps=5, seed=0)
     alone = numpy.vstack([network.forward(ids[row:row + 1, :max(length, 1)]) for row, length in enumerate([5, 2, 1, 4])])
     padded_more = numpy.hstack([ids, numpy.zeros((4, 3), dtype=numpy.int64)])
@@ -51,24 +54,24 @@ def test_padding_after_the_tokens_changes_no_output(architecture, pooling):
     assert numpy.allclose(network.forward(padded_more), alone, atol=1e-5)
 
 
-@pytest.mark.parametrize("architecture, pooling", VARIANTS)
-def test_a_row_of_padding_only_gives_finite_logits(architecture, pooling):
-    network = small_network(architecture, pooling).eval()
+@pytest.mark.parametrize("architecture, pooling, settings", VARIANTS)
+def test_a_row_of_padding_only_gives_finite_logits(architecture, pooling, settings):
+    network = small_network(architecture, pooling, settings).eval()
     logits = network.forward(numpy.array([[0, 0, 0], [3, 4, 0]]))
     assert logits.shape == (2, OUTPUTS) and numpy.isfinite(logits).all()
 
 
-@pytest.mark.parametrize("architecture, pooling", VARIANTS)
-def test_gradients_match_central_differences(architecture, pooling):
+@pytest.mark.parametrize("architecture, pooling, settings", VARIANTS)
+def test_gradients_match_central_differences(architecture, pooling, settings):
     backend.set_default_dtype("float64")
-    network = randomize_parameters(small_network(architecture, pooling), seed=3)
+    network = randomize_parameters(small_network(architecture, pooling, settings), seed=3)
     ids = post_padded([4, 2, 3], steps=4, seed=1)
     assert gradcheck(network, ids, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("architecture, pooling", VARIANTS)
-def test_configuration_rebuilds_the_same_network(architecture, pooling):
-    network = small_network(architecture, pooling).eval()
+@pytest.mark.parametrize("architecture, pooling, settings", VARIANTS)
+def test_configuration_rebuilds_the_same_network(architecture, pooling, settings):
+    network = small_network(architecture, pooling, settings).eval()
     rebuilt = layer_from_config(network.to_config())
     rebuilt.load_state_dict(network.state_dict())
     ids = post_padded([3, 1], steps=3, seed=2)
@@ -76,8 +79,8 @@ def test_configuration_rebuilds_the_same_network(architecture, pooling):
     assert numpy.array_equal(rebuilt.eval().forward(ids), network.forward(ids))
 
 
-@pytest.mark.parametrize("architecture, pooling", VARIANTS)
-def test_every_architecture_learns_which_word_is_harmful(architecture, pooling):
+@pytest.mark.parametrize("architecture, pooling, settings", VARIANTS)
+def test_every_architecture_learns_which_word_is_harmful(architecture, pooling, settings):
     """Ids 2 and 3 mark a harmful text (output 0), anywhere in sequences of 1 to 6 tokens."""
     rng = numpy.random.default_rng(0)
     lengths = rng.integers(1, 7, size=64)
@@ -87,7 +90,7 @@ def test_every_architecture_learns_which_word_is_harmful(architecture, pooling):
     ids[harmful, rng.integers(0, lengths)[harmful]] = rng.choice([2, 3], size=int(harmful.sum()))
     labels = numpy.full((64, OUTPUTS), numpy.nan, dtype=numpy.float32)
     labels[:, 0] = harmful
-    network = small_network(architecture, pooling, embedding_dim=8, hidden=8)
+    network = small_network(architecture, pooling, settings, embedding_dim=8, hidden=8)
     loss = BCEWithLogitsLoss()
     trainer = Trainer(network, loss, Adam(network.parameters(), lr=0.03), batch_size=16, progress=False)
     before = loss.forward(predict_sequences(network, ids), labels)
