@@ -196,3 +196,20 @@ def test_bidirectional_gives_blas_its_threads_back_even_after_an_error():
         layer.forward(numpy.ones((1, 2, 3), dtype=numpy.float32), lengths=numpy.array([3]))
     after = [library["num_threads"] for library in threadpoolctl.threadpool_info() if library["user_api"] == "blas"]
     assert after == before
+
+
+def _bidirectional_sum(layer, x):
+    return float(layer.forward(x).sum())
+
+
+def test_bidirectional_runs_in_a_process_forked_after_its_thread_started():
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    backend.seed(0)
+    layer = Bidirectional(LSTM(3, 4))
+    x = numpy.random.default_rng(0).normal(size=(2, 5, 3)).astype(numpy.float32)
+    expected = _bidirectional_sum(layer, x)  # starts the side-by-side thread in this process
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_bidirectional_sum, (layer, x)).get(timeout=60) == pytest.approx(expected, rel=1e-6)

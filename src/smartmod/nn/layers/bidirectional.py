@@ -16,6 +16,7 @@ not installed, and on the GPU.
 """
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -31,6 +32,9 @@ except ImportError:  # optional: without it the two directions run one after the
 __all__ = ["Bidirectional"]
 
 _side_by_side: dict[str, Any] = {}  # the BLAS controller and the second thread, made on first use
+# A forked child inherits the executor but not its thread: it would wait forever on work no
+# thread takes. The child forgets both and makes its own on first use.
+os.register_at_fork(after_in_child=_side_by_side.clear)
 
 
 def _run_both(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
