@@ -7,6 +7,7 @@ import time
 from typing import Any, Iterator
 
 import numpy
+from threadpoolctl import threadpool_limits
 
 from smartmod.moderation.io import read_texts, write_table
 from smartmod.moderation.moderator import Moderator
@@ -24,6 +25,9 @@ def _score_chunk(texts: list[str]) -> numpy.ndarray:
 def _init_worker(moderator: Moderator) -> None:
     global _worker_moderator
     _worker_moderator = moderator
+    # The workers share the cores already: BLAS threads in each one would oversubscribe them
+    # (a recurrent model then scored about 4x slower).
+    threadpool_limits(limits=1)
 
 
 def score_in_batches(moderator: Moderator, texts: list[str], batch_size: int, workers: int) -> Iterator[tuple[int, numpy.ndarray]]:
