@@ -127,13 +127,17 @@ def _run_train_images(args: argparse.Namespace) -> int:
     if args.config and not Path(args.config).is_file():
         raise ValueError(f"--config {args.config}: no such file")
     values = read_json(args.config, "an image training config") if args.config else {}
-    if args.resume and not args.config:
-        values = saved_run_config(args.output) or {}  # --resume alone continues with the settings the run started with
     known = {field.name for field in fields(ImageTrainingConfig)}
+    given = {name: getattr(args, name) for name in known if getattr(args, name, None) is not None}
+    if args.resume and not args.config:
+        values = saved_run_config(args.output)  # --resume alone continues with the settings the run started with
+        if values is None and not given:
+            raise ValueError(f"{args.output} does not record the settings its run started with: resume it with the same --config and options")
+        values = values or {}
     if not isinstance(values, dict) or set(values) - known:
         raise ValueError(f"{args.config}: a training config is a JSON object with keys among {sorted(known)}"
                          + (f"; unknown: {sorted(set(values) - known)}" if isinstance(values, dict) else ""))
-    values.update({name: getattr(args, name) for name in known if getattr(args, name, None) is not None})
+    values.update(given)
     values["progress"] = not args.no_progress
     results = train_image_classifier(ImageTrainingConfig(**values), output=args.output, resume=args.resume)
     if args.output:
