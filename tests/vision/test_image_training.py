@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy
 import pytest
@@ -47,10 +48,12 @@ def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_p
         return original_step(self, x, y)
 
     monkeypatch.setattr(Trainer, "train_step", crash_on_step_15)
+    start = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
         train_image_classifier(config, output=tmp_path / "cut")
     monkeypatch.setattr(Trainer, "train_step", original_step)
     resumed = train_image_classifier(config, output=tmp_path / "cut", resume=True)
+    assert resumed["train_seconds"] <= time.perf_counter() - start  # the clock counts training time, across the interruption
     assert [epoch["val_accuracy"] for epoch in resumed["epochs"]] == [epoch["val_accuracy"] for epoch in expected["epochs"]]
     whole, cut = load_model(tmp_path / "whole" / "model").state_dict(), load_model(tmp_path / "cut" / "model").state_dict()
     for name in whole:

@@ -117,6 +117,9 @@ class _EpochClock(Callback):
         self._start = 0.0
         self._elapsed = 0.0
 
+    def on_train_begin(self, trainer):
+        self._start = time.perf_counter()  # a resumed run starts mid-epoch, without on_epoch_begin
+
     def on_epoch_begin(self, trainer, epoch):
         self._start = time.perf_counter()
 
