@@ -36,18 +36,18 @@ def test_a_small_cnn_learns_mnist_digits_in_two_short_epochs(tmp_path):
 
 
 def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path, monkeypatch):
-    config = ImageTrainingConfig(**{**SMALLER, "augmentation": [{"name": "random_crop", "padding": 2}, {"name": "cutout", "size": 6}]})
+    config = ImageTrainingConfig(**{**SMALLER, "batch_size": 30, "epochs": 4, "augmentation": [{"name": "random_crop", "padding": 2}, {"name": "cutout", "size": 6}]})
     expected = train_image_classifier(config, output=tmp_path / "whole")
     original_step = Trainer.train_step
     calls = {"count": 0}
 
-    def crash_on_step_15(self, x, y):  # in epoch 2: the run resumes from the checkpoint at the end of epoch 1
+    def crash_on_step_53(self, x, y):  # 14 steps an epoch: resumes mid-epoch 4, from the checkpoint of step 50
         calls["count"] += 1
-        if calls["count"] == 15:
+        if calls["count"] == 53:
             raise KeyboardInterrupt
         return original_step(self, x, y)
 
-    monkeypatch.setattr(Trainer, "train_step", crash_on_step_15)
+    monkeypatch.setattr(Trainer, "train_step", crash_on_step_53)
     start = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
         train_image_classifier(config, output=tmp_path / "cut")
