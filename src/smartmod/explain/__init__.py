@@ -4,6 +4,11 @@ Three methods, mapped back to character spans of the text the user gave: gradien
 through the network's own backward pass, occlusion (leave one word out) and LIME. The entry
 point is :meth:`smartmod.moderation.moderator.Moderator.explain` (:func:`explain_text`); the
 quality of each method against human rationales is measured by ``bench/explain_quality.py``.
+
+Explanations of image models live in their own modules, imported where used (they bring in
+matplotlib, which text scoring does not need): :func:`smartmod.explain.image_explainer.explain_image`
+(Grad-CAM, saliency, SmoothGrad), :mod:`~smartmod.explain.feature_maps`,
+:mod:`~smartmod.explain.image_grids` and :mod:`~smartmod.explain.overlay`.
 """
 from smartmod.explain.explainer import DEFAULT_METHOD, EXPLANATION_METHODS, METHODS, ExplanationMethod, explain_text, word_importances
 from smartmod.explain.feature_shares import feature_shares
