@@ -35,6 +35,7 @@ from smartmod.nn.serialize import atomic_write_bytes, load_model, read_json, sav
 from smartmod.nn.train import Trainer, predict
 from smartmod.vision.augment_pipeline import Compose
 from smartmod.vision.datasets import ImageSplits, load_cifar10, load_fashion_mnist, load_mnist
+from smartmod.vision.mnist_mlp import accuracy
 from smartmod.vision.resnet import cifar_resnet
 from smartmod.vision.small_cnn import small_cnn
 from smartmod.vision.vit import vision_transformer
@@ -81,11 +82,6 @@ class ImageTrainingConfig:
     patience: int | None = None  # stop after this many epochs without validation improvement (None: run every epoch)
     seed: int = 0
     progress: bool = True
-
-
-def accuracy(logits: Any, labels: Any) -> float:
-    """Share of rows whose arg-max logit is the label. logits ``(N, C)``, labels ``(N,)``."""
-    return float((backend.to_numpy(logits).argmax(axis=1) == backend.to_numpy(labels)).mean())
 
 
 def build_image_model(config: ImageTrainingConfig, image_shape: tuple[int, int, int], classes: int) -> Module:
