@@ -73,8 +73,9 @@ def inspect_image(model_directory: str | Path, image: str | Path | bytes, output
     for method in ("gradcam", "saliency"):
         heatmap = explain_image(model, chw, explained, method=method, layer=layer if method == "gradcam" else None)
         files[method] = str(save_overlay(shown, heatmap, output / f"{method}.png"))
-    files["filters"] = str(save_image(filter_grid(first_convolution(model)), output / "filters.png", scale=8))
-    first = next(name for name, module in model.named_modules() if module is first_convolution(model))
+    convolution = first_convolution(model)
+    files["filters"] = str(save_image(filter_grid(convolution), output / "filters.png", scale=8))
+    first = next(name for name, module in model.named_modules() if module is convolution)
     files["feature_maps"] = str(save_image(feature_map_grid(feature_maps(model, chw, first)), output / "feature_maps.png", scale=4))
     return {"prediction": names[int(probabilities.argmax())], "explained_class": names[explained],
             "probabilities": {name: float(p) for name, p in zip(names, probabilities)}, "files": files}
