@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy
-from scipy.optimize import minimize_scalar
 from scipy.special import expit
 
 from smartmod.eval.validation import as_label_matrix, as_score_matrix, check_probabilities, labeled_pairs
@@ -135,6 +134,8 @@ def fit_temperature(y_true: Any, logits: Any) -> float:
         raise ValueError("fitting a temperature needs labeled positives and negatives; this column lacks one class "
                          "(fit_temperatures keeps T = 1 for such categories)")
     low, high = numpy.log(TEMPERATURE_BOUNDS)
+    from scipy.optimize import minimize_scalar  # imported here: scoring never fits a temperature
+
     result = minimize_scalar(lambda log_t: negative_log_likelihood(labels, z, float(numpy.exp(log_t))),
                              bounds=(low, high), method="bounded", options={"xatol": 1e-8})
     return float(numpy.exp(result.x))

@@ -12,14 +12,16 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import numpy
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from smartmod.eval.calibration import ReliabilityBins
 from smartmod.eval.curves import average_precision, precision_recall_curve, roc_auc, roc_curve
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn: scoring never pays for it
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["learning_curves_png", "roc_png", "precision_recall_png", "confusion_matrices_png", "reliability_png"]
 
@@ -30,6 +32,9 @@ def _panels(count: int, title: str) -> tuple[Figure, list[Axes]]:
     """A figure with ``count`` panels in rows of at most four; unused grid cells are hidden."""
     columns = max(1, min(count, _COLUMNS))
     rows = max(1, math.ceil(count / columns))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(3.4 * columns, 3.2 * rows), layout="constrained")
     FigureCanvasAgg(figure)
     axes = list(figure.subplots(rows, columns, squeeze=False).ravel())
@@ -60,6 +65,8 @@ def learning_curves_png(history: Mapping[str, Sequence[float]]) -> bytes:
     ----------
     history : mapping {name: sequence of E floats}, one value per epoch
     """
+    from matplotlib.ticker import MaxNLocator
+
     groups: dict[str, list[str]] = {}
     for key in history:
         base = key[4:] if key.startswith("val_") and key[4:] in history else key
