@@ -103,3 +103,20 @@ def test_the_same_seed_gives_the_same_weights(name):
     assert numpy.array_equal(initializer((7, 5)), first)
     backend.seed(43)
     assert not numpy.array_equal(initializer((7, 5)), first)
+
+
+def test_skipped_initialization_draws_nothing_and_ends_with_its_block():
+    from smartmod.nn.layers.dense import Dense
+
+    backend.seed(3)
+    with init.skipped():
+        Dense(50, 40, init="he_uniform")
+    after_skip = init.get_initializer("he_uniform")((5, 4))
+    backend.seed(3)
+    drawn_first = init.get_initializer("he_uniform")((5, 4))
+    # the skipped layer took nothing from the generator, and lookups outside the block draw again
+    numpy.testing.assert_array_equal(after_skip, drawn_first)
+    with pytest.raises(RuntimeError):
+        with init.skipped():
+            raise RuntimeError("a failed load")
+    assert init.get_initializer("xavier_uniform") is init.xavier_uniform

@@ -24,6 +24,7 @@ import numpy
 from smartmod.moderation import sequence_networks  # noqa: F401  (registers the sequence classifiers for layer_from_config)
 from smartmod.moderation.quantize import dequantize_state, quantize_state
 from smartmod.moderation.sequence_batches import predict_sequences
+from smartmod.nn import init
 from smartmod.nn.module import Module, layer_from_config
 from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, read_json, save_arrays
 
@@ -114,7 +115,8 @@ class TextModelBundle:
         try:
             config = BundleConfig(**{key: value for key, value in document.items() if key not in ("format", "format_version")})
             _check_input_encoding(config.input_encoding)
-            network = layer_from_config(config.network)
+            with init.skipped():  # every weight is loaded next
+                network = layer_from_config(config.network)
             network.load_state_dict(dequantize_state(load_arrays(directory / "weights.npz")))
         except SerializationError:
             raise

@@ -46,7 +46,9 @@ def dequantize_state(stored: dict[str, numpy.ndarray]) -> dict[str, numpy.ndarra
             base = name[: -len(_Q)]
             if base + _SCALE not in stored:
                 raise ValueError(f"quantized weight {base!r} has no scale entry {base + _SCALE!r}")
-            state[base] = value.astype(numpy.float32) * stored[base + _SCALE]
+            weight = value.astype(numpy.float32)
+            weight *= stored[base + _SCALE]  # in place: a wide layer's float32 copy is 51 MB
+            state[base] = weight
         else:
             state[name] = value.astype(numpy.float32) if value.dtype == numpy.float16 else value
     return state

@@ -9,7 +9,10 @@ References: Glorot & Bengio 2010 (Xavier); He et al. 2015 (Kaiming); Saxe et al.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+from collections.abc import Iterator
 from typing import Any, Callable
 
 from smartmod.nn import backend
@@ -24,7 +27,10 @@ __all__ = [
     "he_normal",
     "orthogonal",
     "get_initializer",
+    "skipped",
 ]
+
+_state = threading.local()  # .skip: initializers hand out uninitialized arrays (see skipped)
 
 
 def fans(shape: tuple[int, ...], layout: str = "in_out") -> tuple[int, int]:
@@ -107,4 +113,24 @@ def get_initializer(name: str) -> Callable[..., Any]:
     """Look an initializer up by name (configs store names, not functions)."""
     if name not in _INITIALIZERS:
         raise ValueError(f"unknown initializer {name!r}; choose one of {sorted(_INITIALIZERS)}")
-    return _INITIALIZERS[name]
+    return _uninitialized if getattr(_state, "skip", False) else _INITIALIZERS[name]
+
+
+@contextlib.contextmanager
+def skipped() -> Iterator[None]:
+    """Within this block (in this thread), initializers looked up by name give uninitialized arrays.
+
+    For building a network whose every weight is loaded right after
+    (:meth:`~smartmod.nn.module.Module.load_state_dict` insists on every one): drawing the
+    random weights of a 100,000 x 128 layer only to overwrite them costs about half a second.
+    """
+    previous = getattr(_state, "skip", False)
+    _state.skip = True
+    try:
+        yield
+    finally:
+        _state.skip = previous
+
+
+def _uninitialized(shape: tuple[int, ...], **_: Any) -> Any:
+    return backend.xp.empty(shape, dtype=backend.default_dtype())
