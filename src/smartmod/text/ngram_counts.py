@@ -1,13 +1,19 @@
 """Counting the word and character n-grams of many texts into sparse matrices, fast.
 
-Per text, the Python work is one ``re.findall`` (:func:`word_tokens`), the word n-grams'
-``dict.get`` through C-level ``map``, and one ``bytes.join`` of cached per-word character
-n-gram columns (:class:`CharNgramColumns`): words repeat, so a word's character n-grams are
-looked up once. The column ids of a batch go to SciPy at once, which sums them into counts.
+While fitting, the Python work per text is one ``re.findall`` (:func:`word_tokens`), the word
+n-grams' ``dict.get`` through C-level ``map``, and one ``bytes.join`` of cached per-word
+character n-gram columns (:class:`CharNgramColumns`): words repeat, so a word's character
+n-grams are looked up once. Once the vocabularies are fixed (transforming), more is cached per
+whitespace-separated piece of the preprocessed text (:class:`PieceFeatures`): its tokens,
+restored, with their word and character columns; no token spans whitespace, so a text's
+tokens are its pieces' tokens in order, and only the n-grams of two or more words that cross
+pieces are looked up per text. The column ids of a batch go to SciPy at once, which sums them
+into counts.
 """
 from __future__ import annotations
 
 import itertools
+import operator
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +23,7 @@ import scipy.sparse
 
 from smartmod.text.tokenize import char_ngrams, word_ngrams, word_tokens
 
-__all__ = ["CharNgramColumns", "count_ngrams"]
+__all__ = ["CharNgramColumns", "PieceFeatures", "count_ngrams"]
 
 _CHUNK_SIZE = 4096  # texts counted per batch: bounds the temporary id lists
 _CACHE_SIZE = 1 << 17  # words whose character n-gram columns are remembered
@@ -62,6 +68,39 @@ class CharNgramColumns(dict):
         return renumbered
 
 
+class PieceFeatures(dict):
+    """A whitespace-free piece of preprocessed text → ``(tokens, word columns, char columns)``.
+
+    ``tokens`` are the piece's word tokens (:func:`word_tokens`), restored when ``restore`` is
+    given; the columns, as int32 bytes, are those of the tokens in ``word_vocabulary`` (only
+    when ``unigrams``: the word n-gram range starts at 1) and of their character n-grams
+    (``char_columns``); -1 marks an unknown n-gram. For fixed vocabularies only. Empties itself
+    when it holds ``2 ** 17`` pieces.
+    """
+
+    def __init__(self, word_vocabulary: dict[str, int] | None, unigrams: bool, char_columns: CharNgramColumns | None,
+                 keep_emoji: bool, restore: Callable[[list[str]], list[str]] | None):
+        super().__init__()
+        if isinstance(word_vocabulary, defaultdict) or (char_columns is not None and isinstance(char_columns.vocabulary, defaultdict)):
+            raise TypeError("PieceFeatures needs fixed vocabularies; a numbering defaultdict (fitting) would skip n-grams")
+        self.word_vocabulary, self.unigrams, self.char_columns = word_vocabulary, unigrams, char_columns
+        self.keep_emoji, self.restore = keep_emoji, restore
+
+    def __missing__(self, piece: str) -> tuple[tuple[str, ...], bytes, bytes]:
+        tokens = word_tokens(piece, self.keep_emoji)
+        if self.restore is not None:
+            tokens = self.restore(tokens)
+        word = b""
+        if self.word_vocabulary is not None and self.unigrams:
+            word = array("i", map(self.word_vocabulary.get, tokens, itertools.repeat(-1))).tobytes()
+        chars = b"".join(map(self.char_columns.__getitem__, tokens)) if self.char_columns is not None else b""
+        entry = (tuple(tokens), word, chars)
+        if len(self) >= _CACHE_SIZE:
+            self.clear()
+        self[piece] = entry
+        return entry
+
+
 def count_ngrams(
     texts: Iterable[str],
     vocabularies: dict[str, dict[str, int]],
@@ -70,6 +109,7 @@ def count_ngrams(
     keep_emoji: bool,
     preprocess: Callable[[str], str] | None,
     restore: Callable[[list[str]], list[str]] | None = None,
+    piece_features: PieceFeatures | None = None,
 ) -> list[scipy.sparse.csr_matrix]:
     """How often each n-gram of ``vocabularies`` occurs in each text.
 
@@ -90,6 +130,9 @@ def count_ngrams(
     restore : callable or None
         Maps each text's word tokens to the tokens to count (an
         :class:`~smartmod.text.restore.ObfuscationRestorer`).
+    piece_features : PieceFeatures or None
+        The per-piece cache over the same (fixed) vocabularies, ``char_columns`` and
+        ``restore``: the fast path for transforming. The counts are the same without it.
 
     Returns
     -------
@@ -98,10 +141,12 @@ def count_ngrams(
     """
     if isinstance(texts, str):
         raise TypeError("texts must be an iterable of str (one per document), got a single str; wrap it in a list")
-    chunks = [
-        _count_chunk(chunk, start, vocabularies, word_ngram_range, char_columns, keep_emoji, preprocess, restore)
-        for start, chunk in _chunks(texts, _CHUNK_SIZE)
-    ]
+    if piece_features is not None:
+        chunks = [_count_chunk_by_pieces(chunk, start, vocabularies, word_ngram_range, preprocess, piece_features)
+                  for start, chunk in _chunks(texts, _CHUNK_SIZE)]
+    else:
+        chunks = [_count_chunk(chunk, start, vocabularies, word_ngram_range, char_columns, keep_emoji, preprocess, restore)
+                  for start, chunk in _chunks(texts, _CHUNK_SIZE)]
     counts = []
     for position, vocabulary in enumerate(vocabularies.values()):
         width = len(vocabulary)  # the first chunks of a fit saw fewer n-grams: widen them
@@ -148,6 +193,45 @@ def _count_chunk(
     if char_columns_of is not None:
         columns = numpy.frombuffer(b"".join(char_ids), dtype=numpy.int32)
         matrices.append(_count_matrix(columns, numpy.array(char_ends) // _INT32_BYTES, len(vocabularies["char"])))
+    return matrices
+
+
+_TOKENS, _WORD_COLUMNS, _CHAR_COLUMNS = (operator.itemgetter(position) for position in range(3))
+
+
+def _count_chunk_by_pieces(
+    texts: list[str],
+    start: int,
+    vocabularies: dict[str, dict[str, int]],
+    word_ngram_range: tuple[int, int],
+    preprocess: Callable[[str], str] | None,
+    piece_features: PieceFeatures,
+) -> list[scipy.sparse.csr_matrix]:
+    """:func:`_count_chunk` for fixed vocabularies, from the cached features of each text's pieces."""
+    word_vocabulary = vocabularies.get("word")
+    longer = range(max(word_ngram_range[0], 2), word_ngram_range[1] + 1) if word_vocabulary is not None else range(0)
+    entry_of = piece_features.__getitem__
+    word_ids: list[bytes] = []  # int32 bytes, one entry per text
+    char_ids: list[bytes] = []
+    for index, text in enumerate(texts, start):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
+        entries = list(map(entry_of, (preprocess(text) if preprocess is not None else text).split()))
+        if word_vocabulary is not None:
+            encoded = b"".join(map(_WORD_COLUMNS, entries))
+            if longer:
+                tokens = list(itertools.chain.from_iterable(map(_TOKENS, entries)))
+                for n in longer:
+                    ngrams = map(" ".join, zip(*(tokens[offset:] for offset in range(n))))
+                    encoded += array("i", map(word_vocabulary.get, ngrams, itertools.repeat(-1))).tobytes()
+            word_ids.append(encoded)
+        if "char" in vocabularies:
+            char_ids.append(b"".join(map(_CHAR_COLUMNS, entries)))
+    matrices = []
+    for name in vocabularies:
+        ids = word_ids if name == "word" else char_ids
+        ends = numpy.fromiter(itertools.accumulate(map(len, ids)), dtype=numpy.int64, count=len(ids)) // _INT32_BYTES
+        matrices.append(_count_matrix(numpy.frombuffer(b"".join(ids), dtype=numpy.int32), ends, len(vocabularies[name])))
     return matrices
 
 

@@ -35,7 +35,7 @@ import numpy
 import scipy.sparse
 
 from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, read_json, save_arrays
-from smartmod.text.ngram_counts import CharNgramColumns, count_ngrams
+from smartmod.text.ngram_counts import CharNgramColumns, PieceFeatures, count_ngrams
 from smartmod.text.normalize import normalize
 from smartmod.text.restore import ObfuscationRestorer
 from smartmod.text.tokenize import check_ngram_range
@@ -250,6 +250,13 @@ class CountVectorizer:
             char_columns = getattr(self, "_char_columns", None)
             if char_columns is None or char_columns.vocabulary is not vocabularies["char"]:
                 char_columns = self._char_columns = CharNgramColumns(vocabularies["char"], tuple(self.char_ngram_range))
+        piece_features = None
+        if not any(isinstance(vocabulary, defaultdict) for vocabulary in vocabularies.values()):  # transforming
+            piece_features = getattr(self, "_piece_features", None)
+            made_for = (vocabularies.get("word"), self.word_ngram_range[0] == 1, char_columns, self.keep_emoji, restore)
+            if piece_features is None or any(a is not b for a, b in zip(self._piece_features_made_for, made_for)):
+                piece_features = self._piece_features = PieceFeatures(*made_for)
+                self._piece_features_made_for = made_for
         return count_ngrams(
             texts,
             vocabularies,
@@ -258,6 +265,7 @@ class CountVectorizer:
             keep_emoji=self.keep_emoji,
             preprocess=preprocess or self.preprocess,
             restore=restore,
+            piece_features=piece_features,
         )
 
     def _transform_preprocess(self, restorer: ObfuscationRestorer | None) -> Callable[[str], str] | None:
@@ -295,9 +303,8 @@ class CountVectorizer:
 
     def _weight(self, counts: list[scipy.sparse.csr_matrix]) -> scipy.sparse.csr_matrix:
         """Weight each analyzer's block and put the blocks side by side, shape (N, V)."""
-        blocks = [self._weight_block(matrix, name) for name, matrix in zip(self._analyzers(), counts)]
+        blocks = [self._weight_block(matrix.astype(self.dtype), name) for name, matrix in zip(self._analyzers(), counts)]
         features = blocks[0] if len(blocks) == 1 else scipy.sparse.hstack(blocks, format="csr")
-        features = features.astype(self.dtype)
         features.sort_indices()
         return features
 
@@ -381,19 +388,21 @@ class TfidfVectorizer(CountVectorizer):
 
     def _weight_block(self, counts: scipy.sparse.csr_matrix, name: str) -> scipy.sparse.csr_matrix:
         features = super()._weight_block(counts, name)
+        data = features.data  # weighted in place, in the output dtype: each step is one pass over the nonzeros
         if self.sublinear_tf:
-            numpy.log(features.data, out=features.data)
-            features.data += 1.0
+            numpy.log(data, out=data)
+            data += 1.0
         if self.use_idf:
             offset = sum(len(self.vocabularies_[other]) for other in self._analyzers()[: self._analyzers().index(name)])
-            features.data *= self.idf_[offset + features.indices]
-        if self.norm is not None:
-            rows = numpy.repeat(numpy.arange(features.shape[0]), numpy.diff(features.indptr))
-            magnitudes = features.data**2 if self.norm == "l2" else numpy.abs(features.data)
-            norms = numpy.bincount(rows, weights=magnitudes, minlength=features.shape[0])  # (N,)
+            data *= self.idf_[offset:offset + features.shape[1]].astype(data.dtype)[features.indices]
+        if self.norm is not None and data.size:
+            magnitudes = data * data if self.norm == "l2" else numpy.abs(data)
+            starts, lengths = features.indptr[:-1], numpy.diff(features.indptr)  # (N,)
+            norms = numpy.add.reduceat(magnitudes, numpy.minimum(starts, data.size - 1))  # (N,); an empty row reads its neighbour...
+            norms[lengths == 0] = 1.0  # ...and is reset here
             norms = numpy.sqrt(norms) if self.norm == "l2" else norms
             norms[norms == 0.0] = 1.0
-            features.data /= norms[rows]
+            data /= numpy.repeat(norms, lengths)
         return features
 
     def _word_document_frequency(self) -> Callable[[str], float] | None:
