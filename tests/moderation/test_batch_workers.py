@@ -18,3 +18,39 @@ def test_a_scoring_worker_holds_blas_to_one_thread():
         pytest.skip("parallel scoring forks its workers; no fork on this platform")
     with multiprocessing.get_context("fork").Pool(1, initializer=_init_worker, initargs=(None,)) as pool:
         assert pool.apply(_blas_threads) == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_batches_formatted_by_workers_join_into_the_serial_output(tmp_path, tiny_bundle_dir, monkeypatch, fmt):
+    import pandas
+
+    from smartmod.moderation import batch
+    from smartmod.moderation.moderator import Moderator
+
+    moderator = Moderator.load(tiny_bundle_dir)
+    texts = [f"you are idiot number {i}, \"quoted\", comma" if i % 3 else f"have a nice day {i}\nsecond line" for i in range(150)]
+    source = tmp_path / "in.csv"
+    pandas.DataFrame({"id": range(len(texts)), "text": texts}).to_csv(source, index=False)
+    serial, parallel = tmp_path / f"serial.{fmt}", tmp_path / f"parallel.{fmt}"
+    batch.moderate_file(moderator, str(source), str(serial), batch_size=1000, workers=1, progress=False)
+    monkeypatch.setattr(batch, "PARALLEL_MINIMUM", 10)
+    summary = batch.moderate_file(moderator, str(source), str(parallel), batch_size=16, workers=2, progress=False)
+    assert summary["texts"] == len(texts)
+    assert parallel.read_bytes() == serial.read_bytes()
+    whole = batch._scored_frame(pandas.read_csv(source, dtype=str, keep_default_na=False), moderator, moderator.scores(texts))
+    if fmt != "parquet":  # the joined batches are byte for byte the whole frame's encoding
+        from smartmod.moderation.io import encode_rows
+
+        assert serial.read_bytes() == encode_rows(whole, fmt)
+
+
+def test_txt_output_is_refused_before_anything_is_read(tmp_path, tiny_bundle_dir):
+    from smartmod.moderation.batch import moderate_file
+    from smartmod.moderation.io import InputError
+    from smartmod.moderation.moderator import Moderator
+
+    target = tmp_path / "out.txt"
+    target.write_text("kept")
+    with pytest.raises(InputError, match="txt output would lose the scores"):
+        moderate_file(Moderator.load(tiny_bundle_dir), str(tmp_path / "missing.csv"), str(target), progress=False)
+    assert target.read_text() == "kept"

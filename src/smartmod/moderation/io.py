@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas
 
-__all__ = ["InputError", "FORMATS", "detect_format", "TextTable", "read_texts", "write_table"]
+__all__ = ["InputError", "FORMATS", "detect_format", "TextTable", "encode_rows", "read_texts", "write_bytes", "write_table"]
 
 FORMATS = ("csv", "jsonl", "txt", "parquet")
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt", ".parquet": "parquet"}
@@ -141,23 +141,39 @@ def _parse_jsonl(content: str, source: str) -> list[dict[str, Any]]:
     return records
 
 
+def encode_rows(frame: pandas.DataFrame, fmt: str, header: bool = True) -> bytes:
+    """``frame`` as CSV (with or without the header line) or JSON lines, UTF-8 encoded.
+
+    Every row is formatted on its own, so the encodings of consecutive slices of a frame,
+    joined, are the encoding of the whole frame: batches can be formatted in parallel.
+    """
+    if fmt == "csv":
+        return frame.to_csv(index=False, header=header).encode("utf-8")
+    if fmt == "jsonl":
+        if frame.empty:
+            return b""
+        data = frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+        return data if data.endswith(b"\n") else data + b"\n"
+    if fmt == "txt":
+        raise InputError("txt output would lose the scores; write csv, jsonl or parquet")
+    raise ValueError(f"encode_rows writes csv or jsonl, got {fmt!r}")
+
+
 def write_table(frame: pandas.DataFrame, path: str, fmt: str | None = None) -> None:
     """Write ``frame`` to ``path`` (``-`` for standard output); files are replaced atomically."""
-    from smartmod.nn.serialize import atomic_write_bytes
-
     fmt = detect_format(path, fmt, "jsonl")
     if fmt == "parquet":
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)
-        data = buffer.getvalue()
-    elif fmt == "csv":
-        data = frame.to_csv(index=False).encode("utf-8")
-    elif fmt == "jsonl":
-        data = frame.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
-        if data and not data.endswith(b"\n"):
-            data += b"\n"
+        write_bytes(buffer.getvalue(), path)
     else:
-        raise InputError("txt output would lose the scores; write csv, jsonl or parquet")
+        write_bytes(encode_rows(frame, fmt), path)
+
+
+def write_bytes(data: bytes, path: str) -> None:
+    """``data`` to ``path``, replacing a file atomically, or to standard output for ``-``."""
+    from smartmod.nn.serialize import atomic_write_bytes
+
     if path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
