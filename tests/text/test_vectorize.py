@@ -289,3 +289,22 @@ def test_any_unicode_text_gives_a_row(texts):
     features = vectorizer.transform(texts)
     assert features.shape == (len(texts), len(vectorizer.get_feature_names()))
     assert numpy.isfinite(features.data).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cc",)), max_size=12), max_size=30))
+def test_the_table_gives_each_word_the_bytes_the_one_by_one_lookup_gives(words):
+    vectorizer = CountVectorizer(analyzer="char", min_df=1).fit(CORPUS + ["ｆｕｃｋ 😂 é"])
+    one_by_one = ngram_counts.CharNgramColumns(vectorizer.vocabularies_["char"], tuple(vectorizer.char_ngram_range))
+    together = ngram_counts.CharNgramColumns(vectorizer.vocabularies_["char"], tuple(vectorizer.char_ngram_range))
+    together.fill(words + ["love", "\ud800x"])  # a lone surrogate too
+    for word in words + ["love", "\ud800x"]:
+        assert dict.__getitem__(together, word) == one_by_one[word]
+
+
+def test_filling_a_growing_vocabulary_is_refused():
+    from collections import defaultdict
+    import itertools
+
+    with pytest.raises(TypeError, match="fixed vocabulary"):
+        ngram_counts.CharNgramColumns(defaultdict(itertools.count().__next__), (2, 5)).fill(["word"])

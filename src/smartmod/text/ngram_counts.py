@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy
 import scipy.sparse
 
+from smartmod.text.ngram_table import CharNgramTable
 from smartmod.text.tokenize import char_ngrams, word_ngrams, word_tokens
 
-__all__ = ["CharNgramColumns", "PieceFeatures", "count_ngrams"]
+__all__ = ["CharNgramColumns", "PieceFeatures", "WordPairColumns", "count_ngrams"]
 
 _CHUNK_SIZE = 4096  # texts counted per batch: bounds the temporary id lists
 _CACHE_SIZE = 1 << 17  # words whose character n-gram columns are remembered
@@ -51,6 +52,26 @@ class CharNgramColumns(dict):
         self[word] = encoded
         return encoded
 
+    def fill(self, words: Iterable[str]) -> None:
+        """Compute the columns of the ``words`` not yet held, all together (:class:`CharNgramTable`).
+
+        For a fixed vocabulary only (transforming); the bytes are those :meth:`__missing__` gives.
+        """
+        if isinstance(self.vocabulary, defaultdict):
+            raise TypeError("fill needs a fixed vocabulary; while fitting, words are numbered one by one")
+        new = [word for word in dict.fromkeys(words) if word not in self]
+        if not new:
+            return
+        table = getattr(self, "_table", None)
+        if table is None:
+            table = self._table = CharNgramTable(self.vocabulary, self.ngram_range)
+        if not table.usable:
+            return  # looked up one by one when used
+        if len(self) + len(new) > _CACHE_SIZE:
+            self.clear()
+            new = new[:_CACHE_SIZE]  # any others are looked up when met
+        self.update(zip(new, table.columns(new)))
+
     def renumbered(self, new_columns: numpy.ndarray, vocabulary: dict[str, int]) -> CharNgramColumns:
         """This cache for ``vocabulary``, whose column for old column ``c`` is ``new_columns[c]`` (-1: dropped).
 
@@ -68,37 +89,97 @@ class CharNgramColumns(dict):
         return renumbered
 
 
-class PieceFeatures(dict):
-    """A whitespace-free piece of preprocessed text → ``(tokens, word columns, char columns)``.
+class WordPairColumns:
+    """The columns of a word vocabulary's two-word n-grams, found for many token pairs at once.
 
-    ``tokens`` are the piece's word tokens (:func:`word_tokens`), restored when ``restore`` is
-    given; the columns, as int32 bytes, are those of the tokens in ``word_vocabulary`` (only
-    when ``unigrams``: the word n-gram range starts at 1) and of their character n-grams
-    (``char_columns``); -1 marks an unknown n-gram. For fixed vocabularies only. Empties itself
-    when it holds ``2 ** 17`` pieces.
+    Every word that starts or ends a two-word entry gets an id; entry ``"a b"`` is the number
+    ``id(a) * W + id(b)`` (``W`` such words), kept sorted, so the pairs of a whole batch are
+    looked up by one ``searchsorted`` instead of one string join and dictionary probe each.
     """
 
-    def __init__(self, word_vocabulary: dict[str, int] | None, unigrams: bool, char_columns: CharNgramColumns | None,
+    def __init__(self, vocabulary: dict[str, int]):
+        pairs = [(ngram.split(" "), column) for ngram, column in vocabulary.items() if ngram.count(" ") == 1]
+        words = sorted({word for (first, second), _ in pairs for word in (first, second)})
+        self.ids = {word: index for index, word in enumerate(words)}
+        self.width = len(words)
+        keys = numpy.array([self.ids[first] * self.width + self.ids[second] for (first, second), _ in pairs], dtype=numpy.int64)
+        order = numpy.argsort(keys)
+        self.keys = keys[order]  # (P,)
+        self.columns = numpy.array([column for _, column in pairs], dtype=numpy.int64)[order]  # (P,)
+
+    def token_ids(self, tokens: list[str]) -> bytes:
+        """Each token's id as int32 bytes; -1 for a word no two-word entry holds."""
+        return array("i", map(self.ids.get, tokens, itertools.repeat(-1))).tobytes()
+
+    def pair_columns(self, ids: numpy.ndarray, ends: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """``(rows, columns)`` of the known two-word n-grams of each row's consecutive tokens.
+
+        ``ids[ends[i - 1]:ends[i]]`` are row ``i``'s token ids (:meth:`token_ids`).
+        """
+        if ids.size < 2 or not self.keys.size:
+            return numpy.zeros(0, dtype=numpy.int64), numpy.zeros(0, dtype=numpy.int64)
+        first, second = ids[:-1].astype(numpy.int64), ids[1:].astype(numpy.int64)
+        rows = numpy.repeat(numpy.arange(len(ends)), numpy.diff(ends, prepend=0))[:-1]  # the row of each pair's first token
+        within = numpy.ones(first.size, dtype=bool)
+        within[ends[(ends > 0) & (ends < ids.size)] - 1] = False  # a row's last token pairs with the next row's first
+        keys = numpy.where(within & (first >= 0) & (second >= 0), first * self.width + second, -1)
+        positions = numpy.minimum(numpy.searchsorted(self.keys, keys), self.keys.size - 1)
+        found = self.keys[positions] == keys
+        return rows[found], self.columns[positions[found]]
+
+
+class PieceFeatures(dict):
+    """A whitespace-free piece of preprocessed text → ``(tokens, word columns, char columns, pair ids)``.
+
+    ``tokens`` are the piece's word tokens (:func:`word_tokens`), restored when ``restore`` is
+    given; the columns, as int32 bytes, are those of the tokens in ``word_vocabulary`` (when
+    ``word_ngram_range`` starts at 1) and of their character n-grams (``char_columns``); -1
+    marks an unknown n-gram. ``pair ids`` are the tokens' :meth:`WordPairColumns.token_ids`
+    (``pairs``, when the range holds 2). For fixed vocabularies only. Empties itself when it
+    holds ``2 ** 17`` pieces.
+    """
+
+    def __init__(self, word_vocabulary: dict[str, int] | None, word_ngram_range: tuple[int, int], char_columns: CharNgramColumns | None,
                  keep_emoji: bool, restore: Callable[[list[str]], list[str]] | None):
         super().__init__()
         if isinstance(word_vocabulary, defaultdict) or (char_columns is not None and isinstance(char_columns.vocabulary, defaultdict)):
             raise TypeError("PieceFeatures needs fixed vocabularies; a numbering defaultdict (fitting) would skip n-grams")
-        self.word_vocabulary, self.unigrams, self.char_columns = word_vocabulary, unigrams, char_columns
+        self.word_vocabulary, self.char_columns = word_vocabulary, char_columns
         self.keep_emoji, self.restore = keep_emoji, restore
+        min_n, max_n = word_ngram_range
+        self.unigrams = word_vocabulary is not None and min_n == 1
+        self.pairs = WordPairColumns(word_vocabulary) if word_vocabulary is not None and min_n <= 2 <= max_n else None
+        self.longer = range(max(min_n, 3), max_n + 1) if word_vocabulary is not None else range(0)  # looked up as strings
 
-    def __missing__(self, piece: str) -> tuple[tuple[str, ...], bytes, bytes]:
-        tokens = word_tokens(piece, self.keep_emoji)
-        if self.restore is not None:
-            tokens = self.restore(tokens)
-        word = b""
-        if self.word_vocabulary is not None and self.unigrams:
-            word = array("i", map(self.word_vocabulary.get, tokens, itertools.repeat(-1))).tobytes()
-        chars = b"".join(map(self.char_columns.__getitem__, tokens)) if self.char_columns is not None else b""
-        entry = (tuple(tokens), word, chars)
+    def __missing__(self, piece: str) -> tuple[tuple[str, ...], bytes, bytes, bytes]:
+        entry = self._entry(self._tokens(piece))
         if len(self) >= _CACHE_SIZE:
             self.clear()
         self[piece] = entry
         return entry
+
+    def fill(self, pieces: Iterable[str]) -> None:
+        """Compute the entries of the ``pieces`` not yet held, their new words' character columns all together."""
+        new = [piece for piece in dict.fromkeys(pieces) if piece not in self]
+        if not new:
+            return
+        if len(self) + len(new) > _CACHE_SIZE:
+            self.clear()
+            new = new[:_CACHE_SIZE]  # any others are computed when met
+        tokens = list(map(self._tokens, new))
+        if self.char_columns is not None:
+            self.char_columns.fill(itertools.chain.from_iterable(tokens))
+        self.update(zip(new, map(self._entry, tokens)))
+
+    def _tokens(self, piece: str) -> list[str]:
+        tokens = word_tokens(piece, self.keep_emoji)
+        return self.restore(tokens) if self.restore is not None else tokens
+
+    def _entry(self, tokens: list[str]) -> tuple[tuple[str, ...], bytes, bytes, bytes]:
+        word = array("i", map(self.word_vocabulary.get, tokens, itertools.repeat(-1))).tobytes() if self.unigrams else b""
+        chars = b"".join(map(self.char_columns.__getitem__, tokens)) if self.char_columns is not None else b""
+        pair_ids = self.pairs.token_ids(tokens) if self.pairs is not None else b""
+        return tuple(tokens), word, chars, pair_ids
 
 
 def count_ngrams(
@@ -142,7 +223,7 @@ def count_ngrams(
     if isinstance(texts, str):
         raise TypeError("texts must be an iterable of str (one per document), got a single str; wrap it in a list")
     if piece_features is not None:
-        chunks = [_count_chunk_by_pieces(chunk, start, vocabularies, word_ngram_range, preprocess, piece_features)
+        chunks = [_count_chunk_by_pieces(chunk, start, vocabularies, preprocess, piece_features)
                   for start, chunk in _chunks(texts, _CHUNK_SIZE)]
     else:
         chunks = [_count_chunk(chunk, start, vocabularies, word_ngram_range, char_columns, keep_emoji, preprocess, restore)
@@ -196,43 +277,57 @@ def _count_chunk(
     return matrices
 
 
-_TOKENS, _WORD_COLUMNS, _CHAR_COLUMNS = (operator.itemgetter(position) for position in range(3))
+_TOKENS, _WORD_COLUMNS, _CHAR_COLUMNS, _PAIR_IDS = (operator.itemgetter(position) for position in range(4))
 
 
 def _count_chunk_by_pieces(
     texts: list[str],
     start: int,
     vocabularies: dict[str, dict[str, int]],
-    word_ngram_range: tuple[int, int],
     preprocess: Callable[[str], str] | None,
     piece_features: PieceFeatures,
 ) -> list[scipy.sparse.csr_matrix]:
     """:func:`_count_chunk` for fixed vocabularies, from the cached features of each text's pieces."""
-    word_vocabulary = vocabularies.get("word")
-    longer = range(max(word_ngram_range[0], 2), word_ngram_range[1] + 1) if word_vocabulary is not None else range(0)
+    word_vocabulary, pairs, longer = vocabularies.get("word"), piece_features.pairs, piece_features.longer
     entry_of = piece_features.__getitem__
     word_ids: list[bytes] = []  # int32 bytes, one entry per text
+    pair_ids: list[bytes] = []
     char_ids: list[bytes] = []
+    piece_lists = []
     for index, text in enumerate(texts, start):
         if not isinstance(text, str):
             raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
-        entries = list(map(entry_of, (preprocess(text) if preprocess is not None else text).split()))
+        piece_lists.append((preprocess(text) if preprocess is not None else text).split())
+    piece_features.fill(itertools.chain.from_iterable(piece_lists))  # the chunk's new words, together
+    for pieces in piece_lists:
+        entries = list(map(entry_of, pieces))
         if word_vocabulary is not None:
             encoded = b"".join(map(_WORD_COLUMNS, entries))
-            if longer:
+            if longer:  # three words or more: joined and looked up one by one
                 tokens = list(itertools.chain.from_iterable(map(_TOKENS, entries)))
                 for n in longer:
                     ngrams = map(" ".join, zip(*(tokens[offset:] for offset in range(n))))
                     encoded += array("i", map(word_vocabulary.get, ngrams, itertools.repeat(-1))).tobytes()
             word_ids.append(encoded)
+            if pairs is not None:
+                pair_ids.append(b"".join(map(_PAIR_IDS, entries)))
         if "char" in vocabularies:
             char_ids.append(b"".join(map(_CHAR_COLUMNS, entries)))
     matrices = []
     for name in vocabularies:
-        ids = word_ids if name == "word" else char_ids
-        ends = numpy.fromiter(itertools.accumulate(map(len, ids)), dtype=numpy.int64, count=len(ids)) // _INT32_BYTES
-        matrices.append(_count_matrix(numpy.frombuffer(b"".join(ids), dtype=numpy.int32), ends, len(vocabularies[name])))
+        columns, ends = _joined(word_ids if name == "word" else char_ids)
+        rows = numpy.repeat(numpy.arange(len(texts)), numpy.diff(ends, prepend=0))
+        if name == "word" and pairs is not None:
+            pair_rows, pair_columns = pairs.pair_columns(*_joined(pair_ids))
+            rows, columns = numpy.concatenate([rows, pair_rows]), numpy.concatenate([columns, pair_columns])
+        matrices.append(_counts(rows, columns, len(texts), len(vocabularies[name])))
     return matrices
+
+
+def _joined(encoded: list[bytes]) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """The int32 ids of every row, one after another, and where each row ends."""
+    ends = numpy.fromiter(itertools.accumulate(map(len, encoded)), dtype=numpy.int64, count=len(encoded)) // _INT32_BYTES
+    return numpy.frombuffer(b"".join(encoded), dtype=numpy.int32), ends
 
 
 def _lookup_many(vocabulary: dict[str, int]) -> Callable[[list[str]], Iterator[int]]:
@@ -248,11 +343,16 @@ def _count_matrix(columns: numpy.ndarray, ends: numpy.ndarray, n_columns: int) -
     ``columns[ends[i - 1]:ends[i]]`` are the column ids of row ``i``; -1 (unknown n-gram) is skipped.
     """
     rows = numpy.repeat(numpy.arange(len(ends)), numpy.diff(ends, prepend=0))
+    return _counts(rows, columns, len(ends), n_columns)
+
+
+def _counts(rows: numpy.ndarray, columns: numpy.ndarray, n_rows: int, n_columns: int) -> scipy.sparse.csr_matrix:
+    """How often each ``(row, column)`` pair occurs, shape (n_rows, n_columns); column -1 is skipped."""
     known = columns >= 0
     ones = numpy.ones(int(known.sum()), dtype=numpy.float64)
-    # COO to CSC sums the duplicates, the count of each (row, column); rows come in order, so no
-    # sort is needed, and CSC to CSR (a counting transpose) leaves each row's columns sorted
-    counts = scipy.sparse.csc_matrix((ones, (rows[known], columns[known])), shape=(len(ends), n_columns))
+    # COO to CSC sums the duplicates, the count of each (row, column), and CSC to CSR (a
+    # counting transpose) leaves each row's columns sorted whatever order the pairs came in
+    counts = scipy.sparse.csc_matrix((ones, (rows[known], columns[known])), shape=(n_rows, n_columns))
     return counts.tocsr()
 
 

@@ -253,8 +253,8 @@ class CountVectorizer:
         piece_features = None
         if not any(isinstance(vocabulary, defaultdict) for vocabulary in vocabularies.values()):  # transforming
             piece_features = getattr(self, "_piece_features", None)
-            made_for = (vocabularies.get("word"), self.word_ngram_range[0] == 1, char_columns, self.keep_emoji, restore)
-            if piece_features is None or any(a is not b for a, b in zip(self._piece_features_made_for, made_for)):
+            made_for = (vocabularies.get("word"), tuple(self.word_ngram_range), char_columns, bool(self.keep_emoji), restore)
+            if piece_features is None or not all(a is b or (isinstance(a, (tuple, bool)) and a == b) for a, b in zip(self._piece_features_made_for, made_for)):
                 piece_features = self._piece_features = PieceFeatures(*made_for)
                 self._piece_features_made_for = made_for
         return count_ngrams(
