@@ -70,7 +70,9 @@ def _batches(job: _Job, batch_size: int, workers: int) -> Iterator[tuple[int, nu
     global _job
     bounds = [(start, min(start + batch_size, len(job.texts))) for start in range(0, len(job.texts), batch_size)]
     if workers > 1 and len(job.texts) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
-        # Forked workers inherit the loaded model and the rows; only bounds go out, scores and rows come back.
+        # Forked workers inherit the loaded model, its lookup tables and the rows; only bounds
+        # go out, scores and rows come back.
+        job.moderator.warm_up()
         with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(job,)) as pool:
             for (start, _), (scores, rows) in zip(bounds, pool.imap(_run_batch, bounds)):
                 yield start, scores, rows

@@ -83,6 +83,11 @@ class Moderator:
         numpy.maximum.at(result, numpy.asarray(owner), window_scores)
         return result
 
+    def warm_up(self) -> None:
+        """Build now what scoring otherwise builds on its first call: the vectorizer's lookup
+        tables and caches. Called before forking workers, so they share one copy of them."""
+        self.scores(["warm up the lookup tables"])
+
     def windows(self, text: str) -> list[tuple[int, int]]:
         """The ``(start, end)`` character windows ``text`` is scored in: ``[(0, len(text))]`` when it fits."""
         return _window_bounds(len(text), self.bundle.config.window_chars, self.bundle.config.window_overlap)
