@@ -21,14 +21,18 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy
 import scipy.sparse
 
+from smartmod.text.deobfuscate import join_spaced_letters
 from smartmod.text.ngram_table import CharNgramTable
+from smartmod.text.normalize import folded_words, may_join_spaced_letters, normalize, normalize_word
 from smartmod.text.tokenize import char_ngrams, word_ngrams, word_tokens
 
-__all__ = ["CharNgramColumns", "PieceFeatures", "WordPairColumns", "count_ngrams"]
+__all__ = ["CharNgramColumns", "FoldedWordFeatures", "PieceFeatures", "WordPairColumns", "count_ngrams"]
 
 _CHUNK_SIZE = 4096  # texts counted per batch: bounds the temporary id lists
 _CACHE_SIZE = 1 << 17  # words whose character n-gram columns are remembered
 _INT32_BYTES = 4
+# fields of a PieceFeatures entry, then the two FoldedWordFeatures adds
+_TOKENS, _WORD_COLUMNS, _CHAR_COLUMNS, _PAIR_IDS, _NORMALIZED, _MAY_JOIN = (operator.itemgetter(position) for position in range(6))
 
 
 class CharNgramColumns(dict):
@@ -182,6 +186,57 @@ class PieceFeatures(dict):
         return tuple(tokens), word, chars, pair_ids
 
 
+class FoldedWordFeatures(dict):
+    """For texts preprocessed by :func:`~smartmod.text.normalize.normalize`: a word of
+    :func:`~smartmod.text.normalize.folded_words` → its :class:`PieceFeatures` entry (the
+    pieces of its normalized form, merged) plus that normalized form and whether it
+    :func:`~smartmod.text.normalize.may_join_spaced_letters`.
+
+    A text's entries are then looked up straight from its folded words, without building the
+    normalized text and splitting it again; only a text whose spaced letters normalization
+    joins (``f u c k``) goes the long way, through ``normalize(text, segment=segment)``.
+    Empties itself when it holds ``2 ** 17`` words.
+    """
+
+    def __init__(self, pieces: PieceFeatures, segment: Callable[[str], str] | None):
+        super().__init__()
+        self.pieces, self.segment = pieces, segment
+
+    def __missing__(self, word: str) -> tuple:
+        entry = self._entry(word, normalize_word(word))
+        if len(self) >= _CACHE_SIZE:
+            self.clear()
+        self[word] = entry
+        return entry
+
+    def fill(self, words: Iterable[str]) -> None:
+        """Compute the entries of the ``words`` not yet held, their pieces' all together (:meth:`PieceFeatures.fill`)."""
+        new = [word for word in dict.fromkeys(words) if word not in self]
+        if len(self) + len(new) > _CACHE_SIZE:
+            self.clear()
+            new = new[:_CACHE_SIZE]  # any others are computed when met
+        normalized = list(map(normalize_word, new))
+        self.pieces.fill(itertools.chain.from_iterable(map(str.split, normalized)))
+        self.update(zip(new, map(self._entry, new, normalized)))
+
+    def _entry(self, word: str, normalized: str) -> tuple:
+        parts = list(map(self.pieces.__getitem__, normalized.split()))
+        if len(parts) == 1:
+            return (*parts[0], normalized, may_join_spaced_letters(normalized))
+        tokens = tuple(itertools.chain.from_iterable(map(_TOKENS, parts)))
+        return (tokens, *(b"".join(map(field, parts)) for field in (_WORD_COLUMNS, _CHAR_COLUMNS, _PAIR_IDS)),
+                normalized, may_join_spaced_letters(normalized))
+
+    def entries(self, text: str, words: list[str]) -> list[tuple]:
+        """The entries of ``words`` (``folded_words(text)``), or of ``text``'s normalized pieces when spaced letters join."""
+        entries = list(map(self.__getitem__, words))
+        if any(map(_MAY_JOIN, entries)):
+            normalized = " ".join(map(_NORMALIZED, entries))
+            if join_spaced_letters(normalized, self.segment) != normalized:
+                return list(map(self.pieces.__getitem__, normalize(text, segment=self.segment).split()))
+        return entries
+
+
 def count_ngrams(
     texts: Iterable[str],
     vocabularies: dict[str, dict[str, int]],
@@ -190,7 +245,7 @@ def count_ngrams(
     keep_emoji: bool,
     preprocess: Callable[[str], str] | None,
     restore: Callable[[list[str]], list[str]] | None = None,
-    piece_features: PieceFeatures | None = None,
+    piece_features: PieceFeatures | FoldedWordFeatures | None = None,
 ) -> list[scipy.sparse.csr_matrix]:
     """How often each n-gram of ``vocabularies`` occurs in each text.
 
@@ -211,9 +266,10 @@ def count_ngrams(
     restore : callable or None
         Maps each text's word tokens to the tokens to count (an
         :class:`~smartmod.text.restore.ObfuscationRestorer`).
-    piece_features : PieceFeatures or None
+    piece_features : PieceFeatures or FoldedWordFeatures or None
         The per-piece cache over the same (fixed) vocabularies, ``char_columns`` and
-        ``restore``: the fast path for transforming. The counts are the same without it.
+        ``restore`` (or the per-word cache over it, when ``preprocess`` is :func:`normalize`
+        with its ``segment``): the fast path for transforming. The counts are the same without it.
 
     Returns
     -------
@@ -277,7 +333,6 @@ def _count_chunk(
     return matrices
 
 
-_TOKENS, _WORD_COLUMNS, _CHAR_COLUMNS, _PAIR_IDS = (operator.itemgetter(position) for position in range(4))
 
 
 def _count_chunk_by_pieces(
@@ -285,22 +340,25 @@ def _count_chunk_by_pieces(
     start: int,
     vocabularies: dict[str, dict[str, int]],
     preprocess: Callable[[str], str] | None,
-    piece_features: PieceFeatures,
+    features: PieceFeatures | FoldedWordFeatures,
 ) -> list[scipy.sparse.csr_matrix]:
-    """:func:`_count_chunk` for fixed vocabularies, from the cached features of each text's pieces."""
-    word_vocabulary, pairs, longer = vocabularies.get("word"), piece_features.pairs, piece_features.longer
-    entry_of = piece_features.__getitem__
+    """:func:`_count_chunk` for fixed vocabularies, from the cached features of each text's
+    pieces (or, for :class:`FoldedWordFeatures`, of its folded words; ``preprocess`` is then
+    the normalization they stand for, and is not called)."""
+    folded = isinstance(features, FoldedWordFeatures)
+    pieces = features.pieces if folded else features
+    word_vocabulary, pairs, longer = vocabularies.get("word"), pieces.pairs, pieces.longer
     word_ids: list[bytes] = []  # int32 bytes, one entry per text
     pair_ids: list[bytes] = []
     char_ids: list[bytes] = []
-    piece_lists = []
+    word_lists = []
     for index, text in enumerate(texts, start):
         if not isinstance(text, str):
             raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
-        piece_lists.append((preprocess(text) if preprocess is not None else text).split())
-    piece_features.fill(itertools.chain.from_iterable(piece_lists))  # the chunk's new words, together
-    for pieces in piece_lists:
-        entries = list(map(entry_of, pieces))
+        word_lists.append(folded_words(text) if folded else (preprocess(text) if preprocess is not None else text).split())
+    features.fill(itertools.chain.from_iterable(word_lists))  # the chunk's new words, together
+    for text, words in zip(texts, word_lists):
+        entries = features.entries(text, words) if folded else list(map(features.__getitem__, words))
         if word_vocabulary is not None:
             encoded = b"".join(map(_WORD_COLUMNS, entries))
             if longer:  # three words or more: joined and looked up one by one

@@ -36,7 +36,7 @@ from functools import lru_cache, partial
 
 from smartmod.text.deobfuscate import deobfuscate_characters, deobfuscate_words, join_spaced_letters
 
-__all__ = ["normalize", "PLACEHOLDERS"]
+__all__ = ["normalize", "folded_words", "normalize_word", "may_join_spaced_letters", "PLACEHOLDERS"]
 
 #: The placeholder words :func:`normalize` writes.
 PLACEHOLDERS: tuple[str, ...] = ("xxurl", "xxemail", "xxuser", "xxnum")
@@ -47,6 +47,7 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|<url>|\burl\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _USER = re.compile(r"@user\b|(?<![\w@])@\w+|<user>")
 _NUMBER = re.compile(r"\b\d+(?:[.,:]\d+)*\b")
+_LONE_LETTER = re.compile(r"(?<!\w)[a-z](?!\w)")
 
 
 def normalize(text: str, deobfuscate: bool = True, segment: Callable[[str], str] | None = None) -> str:
@@ -76,12 +77,34 @@ def normalize(text: str, deobfuscate: bool = True, segment: Callable[[str], str]
     if not isinstance(text, str):
         raise TypeError(f"normalize expects a str, got {type(text).__name__}")
     normalize_word = _NORMALIZE_WORD[bool(deobfuscate)]
-    text = " ".join(map(normalize_word, _fold_characters(text, deobfuscate).split()))
+    text = " ".join(map(normalize_word, folded_words(text, deobfuscate)))
     if deobfuscate:
         joined = join_spaced_letters(text, segment)
         if joined != text:  # the joined words ("s h i i i t") need the word steps as well
             text = " ".join(map(normalize_word, joined.split()))
     return text
+
+
+def folded_words(text: str, deobfuscate: bool = True) -> list[str]:
+    """Steps 1 and 2 of :func:`normalize`, split at whitespace: the words steps 3 to 5 apply to one by one.
+
+    ``normalize(text)`` is ``" ".join(map(normalize_word, folded_words(text)))`` unless step 7
+    joins spaced letters in it, which only a text some of whose normalized words
+    :func:`may_join_spaced_letters` can need.
+    """
+    return _fold_characters(text, deobfuscate).split()
+
+
+def normalize_word(word: str, deobfuscate: bool = True) -> str:
+    """Steps 3 to 5 of :func:`normalize` for one of :func:`folded_words` (memoized); may hold spaces (``a@b`` → ``a xxuser``)."""
+    return _NORMALIZE_WORD[bool(deobfuscate)](word)
+
+
+def may_join_spaced_letters(normalized_word: str) -> bool:
+    """False when step 7 cannot touch this normalized word: it has no single letter standing
+    alone. Every run step 7 joins has a middle letter with a separator or a word boundary on
+    both sides, so a text none of whose words may join is left as it is."""
+    return _LONE_LETTER.search(normalized_word) is not None
 
 
 def _word_steps(word: str, deobfuscate: bool) -> str:
