@@ -308,3 +308,25 @@ def test_filling_a_growing_vocabulary_is_refused():
 
     with pytest.raises(TypeError, match="fixed vocabulary"):
         ngram_counts.CharNgramColumns(defaultdict(itertools.count().__next__), (2, 5)).fill(["word"])
+
+
+@pytest.mark.parametrize("cls,settings", [(TfidfVectorizer, {}), (TfidfVectorizer, {"norm": "l1", "sublinear_tf": False}),
+                                          (TfidfVectorizer, {"analyzer": "char", "use_idf": False}), (CountVectorizer, {"binary": True})])
+def test_the_column_layout_holds_the_same_matrix(monkeypatch, cls, settings):
+    vectorizer = cls(min_df=1, **settings).fit(CORPUS)
+    texts = OBFUSCATED + [""]
+    rows = vectorizer.transform(texts)
+    columns = vectorizer.transform(texts, layout="csc")
+    assert columns.format == "csc" and columns.has_sorted_indices and columns.dtype == rows.dtype
+    assert_close(columns.tocsr(), rows, atol=1e-6)
+    monkeypatch.setattr(ngram_counts, "_CHUNK_SIZE", 4)  # several chunks, stacked by columns
+    assert_close(vectorizer.transform(texts, layout="csc").tocsr(), rows, atol=1e-6)
+    with pytest.raises(ValueError, match="layout must be 'csr' or 'csc'"):
+        vectorizer.transform(texts, layout="coo")
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc"])
+def test_a_row_before_trailing_empty_rows_still_has_unit_norm(layout):
+    vectorizer = TfidfVectorizer(analyzer="char", min_df=1).fit(CORPUS)
+    features = vectorizer.transform(["you are so stupid", "", "  "], layout=layout).tocsr()
+    numpy.testing.assert_allclose(scipy.sparse.linalg.norm(features, axis=1), [1.0, 0.0, 0.0], atol=1e-6)

@@ -246,6 +246,7 @@ def count_ngrams(
     preprocess: Callable[[str], str] | None,
     restore: Callable[[list[str]], list[str]] | None = None,
     piece_features: PieceFeatures | FoldedWordFeatures | None = None,
+    layout: str = "csr",
 ) -> list[scipy.sparse.csr_matrix]:
     """How often each n-gram of ``vocabularies`` occurs in each text.
 
@@ -270,6 +271,9 @@ def count_ngrams(
         The per-piece cache over the same (fixed) vocabularies, ``char_columns`` and
         ``restore`` (or the per-word cache over it, when ``preprocess`` is :func:`normalize`
         with its ``segment``): the fast path for transforming. The counts are the same without it.
+    layout : {"csr", "csc"}
+        The sparse layout of the matrices returned; ``"csc"`` (for fixed vocabularies) skips
+        the conversion to rows that counting otherwise ends with.
 
     Returns
     -------
@@ -278,12 +282,23 @@ def count_ngrams(
     """
     if isinstance(texts, str):
         raise TypeError("texts must be an iterable of str (one per document), got a single str; wrap it in a list")
+    if layout not in ("csr", "csc"):
+        raise ValueError(f"layout must be 'csr' or 'csc', got {layout!r}")
     if piece_features is not None:
-        chunks = [_count_chunk_by_pieces(chunk, start, vocabularies, preprocess, piece_features)
+        chunks = [_count_chunk_by_pieces(chunk, start, vocabularies, preprocess, piece_features, layout)
                   for start, chunk in _chunks(texts, _CHUNK_SIZE)]
     else:
         chunks = [_count_chunk(chunk, start, vocabularies, word_ngram_range, char_columns, keep_emoji, preprocess, restore)
                   for start, chunk in _chunks(texts, _CHUNK_SIZE)]
+    if layout == "csc":
+        if any(isinstance(vocabulary, defaultdict) for vocabulary in vocabularies.values()):
+            raise ValueError("layout='csc' needs fixed vocabularies; while fitting, counts are rows (csr)")
+        chunks = [[matrix.tocsc() for matrix in matrices] for matrices in chunks]  # no-op for the fast path's
+        return [
+            scipy.sparse.vstack([matrices[position] for matrices in chunks], format="csc") if len(chunks) > 1
+            else chunks[0][position] if chunks else scipy.sparse.csc_matrix((0, len(vocabulary)))
+            for position, vocabulary in enumerate(vocabularies.values())
+        ]
     counts = []
     for position, vocabulary in enumerate(vocabularies.values()):
         width = len(vocabulary)  # the first chunks of a fit saw fewer n-grams: widen them
@@ -341,6 +356,7 @@ def _count_chunk_by_pieces(
     vocabularies: dict[str, dict[str, int]],
     preprocess: Callable[[str], str] | None,
     features: PieceFeatures | FoldedWordFeatures,
+    layout: str = "csr",
 ) -> list[scipy.sparse.csr_matrix]:
     """:func:`_count_chunk` for fixed vocabularies, from the cached features of each text's
     pieces (or, for :class:`FoldedWordFeatures`, of its folded words; ``preprocess`` is then
@@ -378,7 +394,7 @@ def _count_chunk_by_pieces(
         if name == "word" and pairs is not None:
             pair_rows, pair_columns = pairs.pair_columns(*_joined(pair_ids))
             rows, columns = numpy.concatenate([rows, pair_rows]), numpy.concatenate([columns, pair_columns])
-        matrices.append(_counts(rows, columns, len(texts), len(vocabularies[name])))
+        matrices.append(_counts(rows, columns, len(texts), len(vocabularies[name]), layout))
     return matrices
 
 
@@ -404,13 +420,16 @@ def _count_matrix(columns: numpy.ndarray, ends: numpy.ndarray, n_columns: int) -
     return _counts(rows, columns, len(ends), n_columns)
 
 
-def _counts(rows: numpy.ndarray, columns: numpy.ndarray, n_rows: int, n_columns: int) -> scipy.sparse.csr_matrix:
-    """How often each ``(row, column)`` pair occurs, shape (n_rows, n_columns); column -1 is skipped."""
+def _counts(rows: numpy.ndarray, columns: numpy.ndarray, n_rows: int, n_columns: int, layout: str = "csr") -> scipy.sparse.csr_matrix:
+    """How often each ``(row, column)`` pair occurs, shape (n_rows, n_columns), in ``layout``; column -1 is skipped."""
     known = columns >= 0
     ones = numpy.ones(int(known.sum()), dtype=numpy.float64)
     # COO to CSC sums the duplicates, the count of each (row, column), and CSC to CSR (a
     # counting transpose) leaves each row's columns sorted whatever order the pairs came in
     counts = scipy.sparse.csc_matrix((ones, (rows[known], columns[known])), shape=(n_rows, n_columns))
+    if layout == "csc":
+        counts.sum_duplicates()  # canonical: one sorted entry per (row, column)
+        return counts
     return counts.tocsr()
 
 

@@ -137,15 +137,17 @@ class CountVectorizer:
         self._fit_weights(counts)
         return self._weight(counts)
 
-    def transform(self, texts: Iterable[str]) -> scipy.sparse.csr_matrix:
+    def transform(self, texts: Iterable[str], layout: str = "csr") -> scipy.sparse.csr_matrix:
         """The features of ``texts``: a (N, V) ``scipy.sparse.csr_matrix`` of ``dtype``.
 
-        An empty or whitespace-only text gives a row of zeros. Raises TypeError naming the
-        index of a text that is not a str.
+        ``layout="csc"`` gives the same matrix as a ``csc_matrix``, the layout a wide first
+        layer multiplies fastest (:func:`~smartmod.nn.layers.dense.sparse_times_dense`),
+        without converting it to rows and back. An empty or whitespace-only text gives a row
+        of zeros. Raises TypeError naming the index of a text that is not a str.
         """
         self._check_fitted()
         restorer = self._obfuscation_restorer()
-        return self._weight(self._count(texts, self.vocabularies_, restorer, self._transform_preprocess(restorer)))
+        return self._weight(self._count(texts, self.vocabularies_, restorer, self._transform_preprocess(restorer), layout))
 
     @property
     def vocabulary_(self) -> dict[str, int]:
@@ -242,9 +244,9 @@ class CountVectorizer:
 
     def _count(
         self, texts: Iterable[str], vocabularies: dict[str, dict[str, int]], restore: ObfuscationRestorer | None = None,
-        preprocess: Callable[[str], str] | None = None,
+        preprocess: Callable[[str], str] | None = None, layout: str = "csr",
     ) -> list[scipy.sparse.csr_matrix]:
-        """One (N, V_block) float64 count matrix per analyzer; see :func:`count_ngrams`."""
+        """One (N, V_block) float64 count matrix per analyzer, in ``layout``; see :func:`count_ngrams`."""
         char_columns = None
         if "char" in self._analyzers():
             char_columns = getattr(self, "_char_columns", None)
@@ -272,6 +274,7 @@ class CountVectorizer:
             preprocess=preprocess or self.preprocess,
             restore=restore,
             piece_features=piece_features,
+            layout=layout,
         )
 
     def _transform_preprocess(self, restorer: ObfuscationRestorer | None) -> Callable[[str], str] | None:
@@ -310,7 +313,7 @@ class CountVectorizer:
     def _weight(self, counts: list[scipy.sparse.csr_matrix]) -> scipy.sparse.csr_matrix:
         """Weight each analyzer's block and put the blocks side by side, shape (N, V)."""
         blocks = [self._weight_block(matrix.astype(self.dtype), name) for name, matrix in zip(self._analyzers(), counts)]
-        features = blocks[0] if len(blocks) == 1 else scipy.sparse.hstack(blocks, format="csr")
+        features = blocks[0] if len(blocks) == 1 else scipy.sparse.hstack(blocks, format=blocks[0].format)
         features.sort_indices()
         return features
 
@@ -395,20 +398,27 @@ class TfidfVectorizer(CountVectorizer):
     def _weight_block(self, counts: scipy.sparse.csr_matrix, name: str) -> scipy.sparse.csr_matrix:
         features = super()._weight_block(counts, name)
         data = features.data  # weighted in place, in the output dtype: each step is one pass over the nonzeros
+        by_rows = features.format == "csr"  # else csc
+        lengths = numpy.diff(features.indptr)  # nonzeros per row (csr) or per column (csc)
         if self.sublinear_tf:
             numpy.log(data, out=data)
             data += 1.0
         if self.use_idf:
             offset = sum(len(self.vocabularies_[other]) for other in self._analyzers()[: self._analyzers().index(name)])
-            data *= self.idf_[offset:offset + features.shape[1]].astype(data.dtype)[features.indices]
+            idf = self.idf_[offset:offset + features.shape[1]].astype(data.dtype)
+            data *= idf[features.indices] if by_rows else numpy.repeat(idf, lengths)
         if self.norm is not None and data.size:
             magnitudes = data * data if self.norm == "l2" else numpy.abs(data)
-            starts, lengths = features.indptr[:-1], numpy.diff(features.indptr)  # (N,)
-            norms = numpy.add.reduceat(magnitudes, numpy.minimum(starts, data.size - 1))  # (N,); an empty row reads its neighbour...
-            norms[lengths == 0] = 1.0  # ...and is reset here
+            if by_rows:
+                # (N,) row sums; the appended 0 lets a trailing empty row start past the data, and
+                # an empty row, which reduceat gives its next element, is reset after
+                norms = numpy.add.reduceat(numpy.append(magnitudes, magnitudes.dtype.type(0)), features.indptr[:-1])
+                norms[lengths == 0] = 1.0
+            else:
+                norms = numpy.bincount(features.indices, weights=magnitudes, minlength=features.shape[0]).astype(data.dtype)  # (N,)
             norms = numpy.sqrt(norms) if self.norm == "l2" else norms
             norms[norms == 0.0] = 1.0
-            data /= numpy.repeat(norms, lengths)
+            data /= numpy.repeat(norms, lengths) if by_rows else norms[features.indices]
         return features
 
     def _word_document_frequency(self) -> Callable[[str], float] | None:

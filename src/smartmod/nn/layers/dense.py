@@ -31,10 +31,10 @@ def sparse_times_dense(x: Any, w: Any) -> Any:
     """
     if not scipy.sparse.issparse(x):
         return backend.xp.asarray(x @ w)
-    x = x.tocsr()
     rows = max(1, _BLOCK_OUTPUT_BYTES // (w.shape[1] * w.itemsize))
     if x.shape[0] <= rows:
-        return x.tocsc() @ w
+        return x.tocsc() @ w  # no copy when x is CSC already
+    x = x.tocsr()
     return numpy.concatenate([x[start:start + rows].tocsc() @ w for start in range(0, x.shape[0], rows)])
 
 
