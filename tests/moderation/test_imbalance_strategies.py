@@ -53,3 +53,36 @@ def test_unknown_strategy_is_a_clear_error():
     features, labels = rare_labels()
     with pytest.raises(ValueError, match="unknown imbalance strategy 'magic'"):
         training_set("magic", features, labels, seed=0)
+
+
+def test_balanced_category_weights_follow_label_coverage_and_stop_at_the_cap():
+    from smartmod.moderation.imbalance_strategies import balanced_category_weights
+
+    nan = numpy.nan
+    labels = numpy.array([[1, 0, nan, nan], [0, 1, nan, nan], [1, nan, 0, nan], [0, nan, nan, nan]] * 30, dtype=numpy.float32)
+    weights = balanced_category_weights(labels, cap=3.0)
+    # 120, 60 and 30 rows label the first three; the fourth is never labeled (weight 1, it has no loss)
+    numpy.testing.assert_allclose(weights, [1.0, 2.0, 3.0, 1.0])
+
+
+def test_category_weights_scale_each_category_loss_and_keep_pos_weight():
+    from smartmod.moderation.imbalance_strategies import with_category_weights
+
+    labels = numpy.array([[1.0, numpy.nan], [0.0, numpy.nan], [1.0, 0.0], [0.0, 1.0]])
+    plain = BCEWithLogitsLoss(pos_weight=[2.0, 1.0])
+    weighted = with_category_weights(plain, "balanced", labels)
+    assert weighted.weight == [1.0, 2.0] and weighted.pos_weight == [2.0, 1.0]
+    logits = numpy.array([[0.3, -1.0], [0.1, 2.0], [-0.5, 0.2], [1.0, -0.4]])
+    assert with_category_weights(plain, "none", labels) is plain
+    # the second column's labeled entries count twice: the weighted sum grows by exactly their loss
+    column_two = BCEWithLogitsLoss(weight=[0.0, 1.0]).forward(logits, labels) * 6  # the mean divides by all 6 labeled entries
+    assert weighted.forward(logits, labels) * 6 == pytest.approx(plain.forward(logits, labels) * 6 + column_two)
+
+
+def test_category_weights_are_refused_by_name_and_for_focal_loss():
+    from smartmod.moderation.imbalance_strategies import with_category_weights
+
+    with pytest.raises(ValueError, match="unknown category_weights 'even'"):
+        with_category_weights(BCEWithLogitsLoss(), "even", numpy.zeros((1, 2)))
+    with pytest.raises(ValueError, match="FocalLoss of this imbalance strategy has no category weights"):
+        with_category_weights(FocalLoss(), "balanced", numpy.zeros((1, 2)))

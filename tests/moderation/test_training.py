@@ -75,6 +75,15 @@ def test_training_config_rejects_unknown_keys(tmp_path):
         load_training_config(path)
 
 
+def test_an_unknown_category_weighting_fails_before_reading_any_data(tmp_path, monkeypatch):
+    from smartmod.moderation import training
+
+    monkeypatch.setattr(training, "prepare_records", lambda config: pytest.fail("the data was read before the config was checked"))
+    with pytest.raises(ValueError, match="unknown category_weights 'even'; choose one of \\('none', 'balanced'\\)"):
+        train_text_model(TextTrainingConfig(category_weights="even"), tmp_path / "model")
+    assert not (tmp_path / "model").exists()
+
+
 def test_shipped_config_is_loadable():
     config = load_training_config(Path(__file__).resolve().parents[2] / "configs" / "default-text.json")
     assert config.weight_storage == "int8" and config.imbalance == "none"

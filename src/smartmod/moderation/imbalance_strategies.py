@@ -22,11 +22,12 @@ import scipy.sparse
 from smartmod.data.imbalance import positive_weights, random_oversample, random_undersample, smote
 from smartmod.nn.losses import BCEWithLogitsLoss, FocalLoss
 
-__all__ = ["STRATEGIES", "MIN_POSITIVE_SHARE", "training_set"]
+__all__ = ["STRATEGIES", "CATEGORY_WEIGHTINGS", "MIN_POSITIVE_SHARE", "balanced_category_weights", "training_set", "with_category_weights"]
 
 STRATEGIES = ("none", "pos_weight", "focal", "oversample", "undersample", "smote")
 MIN_POSITIVE_SHARE = 0.2
 POSITIVE_WEIGHT_CAP = 10.0
+CATEGORY_WEIGHTINGS = ("none", "balanced")  # TextTrainingConfig.category_weights
 
 
 def _rare_columns(labels: numpy.ndarray) -> list[int]:
@@ -34,6 +35,20 @@ def _rare_columns(labels: numpy.ndarray) -> list[int]:
     positives = numpy.nansum(labels, axis=0)
     share = positives / numpy.maximum(labeled.sum(axis=0), 1)
     return [column for column in range(labels.shape[1]) if 0 < share[column] < MIN_POSITIVE_SHARE]
+
+
+def balanced_category_weights(labels: numpy.ndarray, cap: float = POSITIVE_WEIGHT_CAP) -> numpy.ndarray:
+    """(C,) loss weights that give each category about the same share of the masked loss.
+
+    A category only a small dataset labels (spam: SMS alone, 3% of the rows) otherwise gets a
+    few percent of the gradient and stops learning when the well-labeled ones stop. Weight
+    ``w_c = n_max / n_c`` (``n_c`` rows labeling category c; the best-labeled gets 1), capped at
+    ``cap``. It scales a category's whole loss, positives and negatives alike, so unlike
+    ``pos_weight`` it does not move the probabilities the optimum gives: calibration stays.
+    """
+    labeled = (~numpy.isnan(labels)).sum(axis=0).astype(numpy.float64)  # (C,)
+    weights = numpy.where(labeled > 0, labeled.max() / numpy.maximum(labeled, 1.0), 1.0)
+    return numpy.minimum(weights, cap)
 
 
 def training_set(strategy: str, features: Any, labels: numpy.ndarray, seed: int) -> tuple[Any, Any, numpy.ndarray]:
@@ -69,3 +84,16 @@ def training_set(strategy: str, features: Any, labels: numpy.ndarray, seed: int)
                 features = numpy.vstack([features, *extra_features])
             labels = numpy.vstack([labels, *extra_labels])
     return BCEWithLogitsLoss(), features, labels
+
+
+def with_category_weights(loss: Any, weighting: str, labels: numpy.ndarray) -> Any:
+    """``loss`` with the per-category weights ``weighting`` names over the training ``labels``
+    (``"none"``: ``loss`` itself; ``"balanced"``: :func:`balanced_category_weights`)."""
+    if weighting not in CATEGORY_WEIGHTINGS:
+        raise ValueError(f"unknown category_weights {weighting!r}; choose one of {CATEGORY_WEIGHTINGS}")
+    if weighting == "none":
+        return loss
+    if not isinstance(loss, BCEWithLogitsLoss):
+        raise ValueError(f"category_weights {weighting!r} needs a binary cross-entropy loss; "
+                         f"the {type(loss).__name__} of this imbalance strategy has no category weights")
+    return BCEWithLogitsLoss(pos_weight=loss.pos_weight, weight=balanced_category_weights(labels).tolist())

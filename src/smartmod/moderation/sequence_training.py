@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy
 
-from smartmod.moderation.imbalance_strategies import training_set
+from smartmod.moderation.imbalance_strategies import training_set, with_category_weights
 from smartmod.moderation.sequence_batches import bucketed_batches, predict_sequences
 from smartmod.moderation.sequence_networks import SequenceClassifier, sequence_network
 from smartmod.nn import backend
@@ -129,6 +129,7 @@ def fit_sequence_model(config: Any, train_texts: list[str], train_labels: numpy.
         table, coverage = pretrained_embedding(config.embeddings, encoder.vocabulary_, config.embedding_dim, config.seed)
         network.embedding.weight.data[...] = table
     loss, train_ids, train_labels = training_set(config.imbalance, train_ids, train_labels, config.seed)
+    loss = with_category_weights(loss, config.category_weights, train_labels)
     history = fit_sequence_network(network, loss, train_ids, train_labels, validation_ids, validation_labels, lr=config.lr,
                                    batch_size=config.batch_size, epochs=config.epochs, patience=config.patience, seed=config.seed,
                                    clip_norm=config.clip_norm, progress=config.progress)

@@ -37,12 +37,13 @@ from smartmod.data.text_readers import read_all_text
 from smartmod.eval.drift import DriftReference
 from smartmod.moderation.augment import identity_negatives
 from smartmod.moderation.bundle import BundleConfig, TextModelBundle
-from smartmod.moderation.imbalance_strategies import training_set
+from smartmod.moderation.imbalance_strategies import training_set, with_category_weights
 from smartmod.moderation.moderator import Moderator
 from smartmod.moderation.sequence_networks import SEQUENCE_ARCHITECTURES
 from smartmod.moderation.sequence_training import fit_sequence_model
 from smartmod.nn import Dense, Dropout, Module, Parallel, ReLU, Sequential, backend
 from smartmod.nn.callbacks import EarlyStopping
+from smartmod.nn.losses import BCEWithLogitsLoss
 from smartmod.nn.optim import Adam
 from smartmod.nn.train import Trainer, predict
 from smartmod.text.normalize import normalize
@@ -83,6 +84,7 @@ class TextTrainingConfig:
     epochs: int = 10  # upper bound; early stopping on validation loss usually ends sooner
     patience: int = 2
     imbalance: str = "pos_weight"  # none | pos_weight | focal | oversample | undersample | smote
+    category_weights: str = "none"  # none | balanced: each category about the same share of the loss (BCE strategies only)
     identity_negatives: int = 10  # copies of the benign identity-mention sentences added to training (0: none; moderation/augment.py)
     threshold_target_precision: float | None = None  # None: thresholds maximize F1 per category
     threshold_floor: float = 0.5  # never flag below this calibrated probability ("more likely harmful than not")
@@ -240,6 +242,7 @@ def _fit_tfidf_mlp(config: TextTrainingConfig, train_texts: list[str], train_lab
 
     network = text_network(train_features.shape[1], len(CATEGORIES), config)
     loss, train_features, train_labels = training_set(config.imbalance, train_features, train_labels, config.seed)
+    loss = with_category_weights(loss, config.category_weights, train_labels)
     optimizer = Adam(network.parameters(), lr=config.lr)
     trainer = Trainer(network, loss, optimizer, batch_size=config.batch_size, clip_norm=config.clip_norm, seed=config.seed,
                       progress=config.progress, callbacks=[EarlyStopping("val_loss", patience=config.patience)])
@@ -254,6 +257,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     from smartmod.moderation.evaluation import evaluate_bundle_scores, olid_threshold
 
     started = time.perf_counter()
+    with_category_weights(BCEWithLogitsLoss(), config.category_weights, numpy.zeros((0, len(CATEGORIES))))  # a bad name fails before any work
     records, labels, groups, sources = prepare_records(config)
     texts = [record.text for record in records]
     sides = split_records(labels, groups, sources, config)
