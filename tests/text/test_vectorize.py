@@ -253,7 +253,7 @@ def test_a_full_word_cache_empties_itself_without_changing_results(monkeypatch):
     assert_close(vectorizer.fit_transform(CORPUS), expected, atol=0.0)
     assert_close(vectorizer.transform(CORPUS), expected, atol=0.0)
     assert len(vectorizer._char_columns) <= 3
-    assert len(vectorizer._piece_features) <= 3
+    assert len(vectorizer._transform_cache) <= 3 and len(vectorizer._transform_cache.pieces) <= 3
 
 
 OBFUSCATED = CORPUS + ["f u c k you", "y o u  i d i o t", "s.h.i.t", "@USER@USER hi", "don't b*ll*cks it's", "🇺🇸🇺🇸 lol 😂😂", "", "  \t ", "ｆｕｃｋ 𝐟𝐮𝐜𝐤", "a-b-c-d e.f.g.h"]
@@ -267,7 +267,7 @@ def test_transform_through_the_piece_cache_counts_what_the_plain_path_counts(res
     preprocess = vectorizer._transform_preprocess(restorer)
     texts = OBFUSCATED + ["you idiot you are so stupid", "stupid home sh1t"]
     cached = vectorizer._count(texts, vectorizer.vocabularies_, restorer, preprocess)
-    assert vectorizer._piece_features  # the transform path filled it
+    assert vectorizer._transform_cache.pieces  # the transform path filled it
     plain = ngram_counts.count_ngrams(texts, vectorizer.vocabularies_, tuple(word_range), getattr(vectorizer, "_char_columns", None), True, preprocess, restorer)
     assert len(cached) == len(plain)
     for mine, reference in zip(cached, plain):

@@ -12,11 +12,13 @@ into counts.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy
 import scipy.sparse
@@ -26,13 +28,31 @@ from smartmod.text.ngram_table import CharNgramTable
 from smartmod.text.normalize import folded_words, may_join_spaced_letters, normalize, normalize_word
 from smartmod.text.tokenize import char_ngrams, word_ngrams, word_tokens
 
-__all__ = ["CharNgramColumns", "FoldedWordFeatures", "PieceFeatures", "WordPairColumns", "count_ngrams"]
+__all__ = ["CharNgramColumns", "FoldedWordFeatures", "PieceFeatures", "WordPairColumns", "count_ngrams", "transform_cache"]
 
 _CHUNK_SIZE = 4096  # texts counted per batch: bounds the temporary id lists
 _CACHE_SIZE = 1 << 17  # words whose character n-gram columns are remembered
 _INT32_BYTES = 4
 # fields of a PieceFeatures entry, then the two FoldedWordFeatures adds
 _TOKENS, _WORD_COLUMNS, _CHAR_COLUMNS, _PAIR_IDS, _NORMALIZED, _MAY_JOIN = (operator.itemgetter(position) for position in range(6))
+
+
+def _remember(cache: dict, key: str, value: Any) -> Any:
+    """Store ``value`` under ``key`` in a bounded cache, emptying it first when full; returns ``value``."""
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _new_keys(cache: dict, keys: Iterable[str]) -> list[str]:
+    """The distinct ``keys`` a bounded cache does not hold, in order. When they would overfill
+    it, the cache is emptied and only as many as it holds are returned (others are computed when met)."""
+    new = [key for key in dict.fromkeys(keys) if key not in cache]
+    if len(cache) + len(new) > _CACHE_SIZE:
+        cache.clear()
+        new = new[:_CACHE_SIZE]
+    return new
 
 
 class CharNgramColumns(dict):
@@ -50,11 +70,7 @@ class CharNgramColumns(dict):
         self.ngram_range = ngram_range
 
     def __missing__(self, word: str) -> bytes:
-        encoded = array("i", _lookup_many(self.vocabulary)(char_ngrams(word, self.ngram_range))).tobytes()
-        if len(self) >= _CACHE_SIZE:
-            self.clear()
-        self[word] = encoded
-        return encoded
+        return _remember(self, word, array("i", _lookup_many(self.vocabulary)(char_ngrams(word, self.ngram_range))).tobytes())
 
     def fill(self, words: Iterable[str]) -> None:
         """Compute the columns of the ``words`` not yet held, all together (:class:`CharNgramTable`).
@@ -63,18 +79,12 @@ class CharNgramColumns(dict):
         """
         if isinstance(self.vocabulary, defaultdict):
             raise TypeError("fill needs a fixed vocabulary; while fitting, words are numbered one by one")
-        new = [word for word in dict.fromkeys(words) if word not in self]
-        if not new:
-            return
         table = getattr(self, "_table", None)
         if table is None:
             table = self._table = CharNgramTable(self.vocabulary, self.ngram_range)
-        if not table.usable:
-            return  # looked up one by one when used
-        if len(self) + len(new) > _CACHE_SIZE:
-            self.clear()
-            new = new[:_CACHE_SIZE]  # any others are looked up when met
-        self.update(zip(new, table.columns(new)))
+        if table.usable:  # else looked up one by one when used
+            new = _new_keys(self, words)
+            self.update(zip(new, table.columns(new)))
 
     def renumbered(self, new_columns: numpy.ndarray, vocabulary: dict[str, int]) -> CharNgramColumns:
         """This cache for ``vocabulary``, whose column for old column ``c`` is ``new_columns[c]`` (-1: dropped).
@@ -148,6 +158,7 @@ class PieceFeatures(dict):
         super().__init__()
         if isinstance(word_vocabulary, defaultdict) or (char_columns is not None and isinstance(char_columns.vocabulary, defaultdict)):
             raise TypeError("PieceFeatures needs fixed vocabularies; a numbering defaultdict (fitting) would skip n-grams")
+        self.made_for = (word_vocabulary, tuple(word_ngram_range), char_columns, bool(keep_emoji), restore)
         self.word_vocabulary, self.char_columns = word_vocabulary, char_columns
         self.keep_emoji, self.restore = keep_emoji, restore
         min_n, max_n = word_ngram_range
@@ -156,20 +167,11 @@ class PieceFeatures(dict):
         self.longer = range(max(min_n, 3), max_n + 1) if word_vocabulary is not None else range(0)  # looked up as strings
 
     def __missing__(self, piece: str) -> tuple[tuple[str, ...], bytes, bytes, bytes]:
-        entry = self._entry(self._tokens(piece))
-        if len(self) >= _CACHE_SIZE:
-            self.clear()
-        self[piece] = entry
-        return entry
+        return _remember(self, piece, self._entry(self._tokens(piece)))
 
     def fill(self, pieces: Iterable[str]) -> None:
         """Compute the entries of the ``pieces`` not yet held, their new words' character columns all together."""
-        new = [piece for piece in dict.fromkeys(pieces) if piece not in self]
-        if not new:
-            return
-        if len(self) + len(new) > _CACHE_SIZE:
-            self.clear()
-            new = new[:_CACHE_SIZE]  # any others are computed when met
+        new = _new_keys(self, pieces)
         tokens = list(map(self._tokens, new))
         if self.char_columns is not None:
             self.char_columns.fill(itertools.chain.from_iterable(tokens))
@@ -203,18 +205,11 @@ class FoldedWordFeatures(dict):
         self.pieces, self.segment = pieces, segment
 
     def __missing__(self, word: str) -> tuple:
-        entry = self._entry(word, normalize_word(word))
-        if len(self) >= _CACHE_SIZE:
-            self.clear()
-        self[word] = entry
-        return entry
+        return _remember(self, word, self._entry(word, normalize_word(word)))
 
     def fill(self, words: Iterable[str]) -> None:
         """Compute the entries of the ``words`` not yet held, their pieces' all together (:meth:`PieceFeatures.fill`)."""
-        new = [word for word in dict.fromkeys(words) if word not in self]
-        if len(self) + len(new) > _CACHE_SIZE:
-            self.clear()
-            new = new[:_CACHE_SIZE]  # any others are computed when met
+        new = _new_keys(self, words)
         normalized = list(map(normalize_word, new))
         self.pieces.fill(itertools.chain.from_iterable(map(str.split, normalized)))
         self.update(zip(new, map(self._entry, new, normalized)))
@@ -235,6 +230,36 @@ class FoldedWordFeatures(dict):
             if join_spaced_letters(normalized, self.segment) != normalized:
                 return list(map(self.pieces.__getitem__, normalize(text, segment=self.segment).split()))
         return entries
+
+
+def transform_cache(
+    cached: PieceFeatures | FoldedWordFeatures | None,
+    vocabularies: dict[str, dict[str, int]],
+    word_ngram_range: tuple[int, int],
+    char_columns: CharNgramColumns | None,
+    keep_emoji: bool,
+    restore: Callable[[list[str]], list[str]] | None,
+    preprocess: Callable[[str], str] | None,
+) -> PieceFeatures | FoldedWordFeatures | None:
+    """The ``piece_features`` for :func:`count_ngrams`: ``cached`` (what this returned the last
+    time) when it was made for the same vocabularies and settings, else a new cache; a
+    :class:`FoldedWordFeatures` when ``preprocess`` is :func:`normalize` (with or without its
+    ``segment``); None for growing vocabularies (fitting)."""
+    if any(isinstance(vocabulary, defaultdict) for vocabulary in vocabularies.values()):
+        return None
+    made_for = (vocabularies.get("word"), tuple(word_ngram_range), char_columns, bool(keep_emoji), restore)
+    pieces = cached.pieces if isinstance(cached, FoldedWordFeatures) else cached
+    if pieces is None or not all(a is b or (isinstance(a, (tuple, bool)) and a == b) for a, b in zip(pieces.made_for, made_for)):
+        pieces = PieceFeatures(*made_for)
+    if preprocess is normalize:
+        segment = None
+    elif isinstance(preprocess, functools.partial) and preprocess.func is normalize and not preprocess.args and set(preprocess.keywords) == {"segment"}:
+        segment = preprocess.keywords["segment"]  # as CountVectorizer restores obfuscated words
+    else:
+        return pieces
+    if isinstance(cached, FoldedWordFeatures) and cached.pieces is pieces and cached.segment == segment:
+        return cached
+    return FoldedWordFeatures(pieces, segment)
 
 
 def count_ngrams(

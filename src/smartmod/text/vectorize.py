@@ -35,7 +35,7 @@ import numpy
 import scipy.sparse
 
 from smartmod.nn.serialize import SerializationError, atomic_write_bytes, load_arrays, read_json, save_arrays
-from smartmod.text.ngram_counts import CharNgramColumns, FoldedWordFeatures, PieceFeatures, count_ngrams
+from smartmod.text.ngram_counts import CharNgramColumns, count_ngrams, transform_cache
 from smartmod.text.normalize import normalize
 from smartmod.text.restore import ObfuscationRestorer
 from smartmod.text.tokenize import check_ngram_range
@@ -252,28 +252,18 @@ class CountVectorizer:
             char_columns = getattr(self, "_char_columns", None)
             if char_columns is None or char_columns.vocabulary is not vocabularies["char"]:
                 char_columns = self._char_columns = CharNgramColumns(vocabularies["char"], tuple(self.char_ngram_range))
-        piece_features = None
-        if not any(isinstance(vocabulary, defaultdict) for vocabulary in vocabularies.values()):  # transforming
-            piece_features = getattr(self, "_piece_features", None)
-            made_for = (vocabularies.get("word"), tuple(self.word_ngram_range), char_columns, bool(self.keep_emoji), restore)
-            if piece_features is None or not all(a is b or (isinstance(a, (tuple, bool)) and a == b) for a, b in zip(self._piece_features_made_for, made_for)):
-                piece_features = self._piece_features = PieceFeatures(*made_for)
-                self._piece_features_made_for = made_for
-            preprocess = preprocess or self.preprocess
-            if self.preprocess is normalize and (preprocess is normalize or _is_normalize_with_segment(preprocess)):
-                segment = getattr(preprocess, "keywords", {}).get("segment")
-                if getattr(self, "_folded_features", None) is None or self._folded_features.pieces is not piece_features or self._folded_features.segment != segment:
-                    self._folded_features = FoldedWordFeatures(piece_features, segment)
-                piece_features = self._folded_features
+        preprocess = preprocess or self.preprocess
+        self._transform_cache = transform_cache(getattr(self, "_transform_cache", None), vocabularies, self.word_ngram_range,
+                                                char_columns, self.keep_emoji, restore, preprocess)
         return count_ngrams(
             texts,
             vocabularies,
             word_ngram_range=tuple(self.word_ngram_range),
             char_columns=char_columns,
             keep_emoji=self.keep_emoji,
-            preprocess=preprocess or self.preprocess,
+            preprocess=preprocess,
             restore=restore,
-            piece_features=piece_features,
+            piece_features=self._transform_cache,
             layout=layout,
         )
 
@@ -439,11 +429,6 @@ class TfidfVectorizer(CountVectorizer):
         if idf is None or idf.shape != (n_features,):
             raise ValueError(f"expected an idf array of shape ({n_features},) in {ARRAYS_FILE}, got {None if idf is None else idf.shape}")
         self.idf_ = idf.astype(numpy.float64)
-
-
-def _is_normalize_with_segment(preprocess: Any) -> bool:
-    """``functools.partial(normalize, segment=...)``, as :meth:`CountVectorizer._transform_preprocess` makes."""
-    return isinstance(preprocess, functools.partial) and preprocess.func is normalize and not preprocess.args and set(preprocess.keywords) == {"segment"}
 
 
 def _resolve_preprocess(saved: str | None, given: Callable[[str], str] | None, directory: Path) -> Callable[[str], str] | None:
