@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from smartmod.nn import backend
+from smartmod.nn import backend, parallel
 from smartmod.nn.module import Module
 
 __all__ = ["ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "sigmoid", "erf"]
@@ -27,14 +27,37 @@ def erf(x: Any) -> Any:
 
 
 class ReLU(Module):
-    """max(x, 0); the derivative at 0 is taken as 0, as in PyTorch."""
+    """max(x, 0); the derivative at 0 is taken as 0, as in PyTorch (NaN stays NaN).
+
+    Outputs keep the input's memory layout (channels-last images stay channels-last); large
+    batches are split between threads (:mod:`smartmod.nn.parallel`).
+    """
 
     def forward(self, x: Any) -> Any:
-        self._positive = x > 0
-        return x * self._positive
+        if x.ndim == 0:
+            return self.forward(x.reshape(1)).reshape(())
+        xp = backend.get_array_module(x)
+        self._positive = xp.empty_like(x, dtype=bool)
+        y = xp.empty_like(x)
+
+        def relu(start: int, stop: int) -> None:
+            xp.greater(x[start:stop], 0, out=self._positive[start:stop])
+            xp.multiply(x[start:stop], self._positive[start:stop], out=y[start:stop])
+
+        parallel.over_batch(relu, x.shape[0], x.size)
+        return y
 
     def backward(self, grad_output: Any) -> Any:
-        return grad_output * self._positive
+        if grad_output.ndim == 0:
+            return self.backward(grad_output.reshape(1)).reshape(())
+        xp = backend.get_array_module(grad_output)
+        grad = xp.empty_like(grad_output)
+
+        def masked(start: int, stop: int) -> None:
+            xp.multiply(grad_output[start:stop], self._positive[start:stop], out=grad[start:stop])
+
+        parallel.over_batch(masked, grad_output.shape[0], grad_output.size)
+        return grad
 
 
 class LeakyReLU(Module):

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartmod.nn import backend
+from smartmod.nn import backend, parallel
 from smartmod.nn.init import get_initializer, zeros
 from smartmod.nn.layers.im2col import ConvGeometry, Workspace, col2im, im2col
 from smartmod.nn.module import Module, Parameter
 
-__all__ = ["Conv2d", "pair", "channels_last", "channels_first"]
+__all__ = ["Conv2d", "pair", "channels_last", "channels_first", "grouped_product", "transposed_product"]
 
 
 def pair(value: Any, name: str) -> tuple[int, int]:
@@ -46,6 +46,44 @@ def kernel_matrix(weight: Any) -> Any:
     (i, j, c) like the columns of :func:`~smartmod.nn.layers.im2col.im2col`."""
     groups, out_per_group, in_per_group, kh, kw = weight.shape
     return weight.transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * in_per_group, out_per_group)
+
+
+def grouped_product(left: Any, right: Any, out: Any) -> Any:
+    """``out[m, g] = left[m, g] @ right[g]`` for every row m and group g, the rows split between
+    threads, each slice one GEMM per group (see :mod:`smartmod.nn.parallel`).
+
+    Shapes: left (M, G, P), right (G, P, Q), out (M, G, Q); returns ``out``.
+    """
+    xp = backend.get_array_module(left)
+    groups = left.shape[1]
+
+    def multiply(start: int, stop: int) -> None:
+        if groups == 1:
+            xp.matmul(left[start:stop, 0], right[0], out=out[start:stop, 0])
+        else:
+            out[start:stop] = xp.matmul(left[start:stop].transpose(1, 0, 2), right).transpose(1, 0, 2)
+
+    parallel.over_batch(multiply, left.shape[0], left.size + out.size)
+    return out
+
+
+def transposed_product(left: Any, right: Any) -> Any:
+    """``Σ_m left[m, g]ᵀ right[m, g]`` for each group g: (G, P, Q) from left (M, G, P) and right
+    (M, G, Q), as partial sums over row slices, one per thread, added at the end.
+
+    BLAS runs this orientation (the long inner dimension M read down the columns) near GEMM
+    speed, while the same numbers as rightᵀ left ran 1.3-2.4x slower.
+    """
+    xp = backend.get_array_module(left)
+
+    def multiply(start: int, stop: int) -> Any:
+        return xp.matmul(left[start:stop].transpose(1, 2, 0), right[start:stop].transpose(1, 0, 2))
+
+    partials = parallel.over_batch(multiply, left.shape[0], left.size + right.size)
+    total = partials[0]
+    for partial in partials[1:]:
+        total += partial
+    return total
 
 
 def _padding(padding: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -143,8 +181,8 @@ class Conv2d(Module):
         n, height, width, _ = image.shape
         rows, cols = self.geometry.output_size(height, width)
         self._columns = im2col(image, self.geometry, self.groups, self._workspace)  # (M, G, L)
-        y = xp.matmul(self._columns.transpose(1, 0, 2), kernel_matrix(self._grouped_weight()))  # (G, M, K/G)
-        y = y.transpose(1, 0, 2).reshape(n, rows, cols, self.out_channels)  # (N, H', W', K); copies only when G > 1
+        y = xp.empty((n, rows, cols, self.out_channels), dtype=self._columns.dtype)  # (N, H', W', K)
+        grouped_product(self._columns, kernel_matrix(self._grouped_weight()), y.reshape(-1, self.groups, self.out_channels // self.groups))
         if self.use_bias:
             y += self.bias.data
         return channels_first(y)  # (N, K, H', W')
@@ -154,10 +192,8 @@ class Conv2d(Module):
         grad = channels_last(grad_output).reshape(n * rows * cols, self.out_channels)  # (M, K)
         if self.use_bias:
             self.bias.grad += grad.sum(axis=0)
-        grad_groups = grad.reshape(-1, self.groups, self.out_channels // self.groups).transpose(1, 0, 2)  # (G, M, K/G)
-        # ∂W = Cᵀ ∂Y as (L, M) @ (M, K/G): BLAS runs this orientation of the long-inner-dimension
-        # product near GEMM speed, while ∂Yᵀ C, the same numbers transposed, ran 1.3-2.4x slower.
-        grad_kernel = backend.get_array_module(grad).matmul(self._columns.transpose(1, 2, 0), grad_groups)  # (G, L, K/G)
+        grad_groups = grad.reshape(-1, self.groups, self.out_channels // self.groups)  # (M, G, K/G)
+        grad_kernel = transposed_product(self._columns, grad_groups)  # ∂W = Cᵀ ∂Y, (G, L, K/G)
         k, per_group, kh, kw = self.weight.data.shape
         self.weight.grad += grad_kernel.reshape(self.groups, kh, kw, per_group, k // self.groups).transpose(0, 4, 3, 1, 2).reshape(self.weight.data.shape)
         if not self.needs_input_grad:
@@ -165,7 +201,7 @@ class Conv2d(Module):
         return channels_first(self._input_gradient(grad_groups))  # (N, C_in, H, W)
 
     def _input_gradient(self, grad_groups: Any) -> Any:
-        """∂L/∂x (N, H, W, C_in) from ∂L/∂y as (G, M, K/G).
+        """∂L/∂x (N, H, W, C_in) from ∂L/∂y as (M, G, K/G).
 
         At stride 1 it is itself a convolution (the "full" correlation of ∂y with the kernel
         flipped in space, in and out channels swapped; Dumoulin & Visin 2016, "A guide to
@@ -176,16 +212,18 @@ class Conv2d(Module):
         geometry = self.geometry
         transposed = _transposed_geometry(geometry)
         if transposed is None:
-            grad_columns = xp.matmul(grad_groups, kernel_matrix(self._grouped_weight()).transpose(0, 2, 1))  # (G, M, L)
-            return col2im(grad_columns.transpose(1, 0, 2), geometry, self._input_shape)
+            kernel = kernel_matrix(self._grouped_weight())  # (G, L, K/G)
+            grad_columns = xp.empty((grad_groups.shape[0], self.groups, kernel.shape[1]), dtype=grad_groups.dtype)  # (M, G, L)
+            return col2im(grouped_product(grad_groups, kernel.transpose(0, 2, 1), grad_columns), geometry, self._input_shape)
         n, height, width, _ = self._input_shape
         rows, cols = geometry.output_size(height, width)
-        grad_image = grad_groups.transpose(1, 0, 2).reshape(n, rows, cols, self.out_channels)  # (N, H', W', K)
+        grad_image = grad_groups.reshape(n, rows, cols, self.out_channels)  # (N, H', W', K)
         workspace = _GRADIENT_WORKSPACES.setdefault((grad_image.shape, grad_image.dtype.str, transposed), Workspace())
         grad_columns = im2col(grad_image, transposed, self.groups, workspace)  # (M_in, G, kh·kw·K/G)
         flipped = self._grouped_weight()[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)  # (G, C_in/G, K/G, kh, kw)
-        grad_input = xp.matmul(grad_columns.transpose(1, 0, 2), kernel_matrix(flipped))  # (G, M_in, C_in/G)
-        return grad_input.transpose(1, 0, 2).reshape(self._input_shape)
+        grad_input = xp.empty(self._input_shape, dtype=grad_columns.dtype)  # (N, H, W, C_in)
+        grouped_product(grad_columns, kernel_matrix(flipped), grad_input.reshape(grad_columns.shape[0], self.groups, -1))
+        return grad_input
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -15,7 +15,8 @@ Images are channels-last here, (N, H, W, C), the layout PyTorch calls ``channels
 receptive field is then kh runs of kw·C contiguous numbers, so the copy moves long runs, and the
 GEMM's output (N·H'·W', K) is already channels-last for the next layer. The column matrix is
 one strided view of the padded input (``as_strided``) copied once; col2im loops over the kh·kw
-kernel offsets only, each a vectorized add over the batch and every pixel.
+kernel offsets only, each a vectorized add over the batch and every pixel. Both copies are
+memory-bound, so the batch is split between threads (:mod:`smartmod.nn.parallel`).
 
 With ``groups`` G (Krizhevsky et al. 2012) the channels split into G independent groups: the
 columns are laid out (N·H'·W', G, kh·kw·C/G), so each group's columns form a matrix that BLAS
@@ -26,9 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from smartmod.nn import backend
+from smartmod.nn import backend, parallel
 
-__all__ = ["ConvGeometry", "Workspace", "pad", "window", "im2col", "col2im"]
+__all__ = ["ConvGeometry", "Workspace", "pad", "copy_over_batch", "window", "im2col", "col2im"]
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,18 @@ def pad(x: Any, geometry: ConvGeometry, fill: float = 0.0, workspace: Workspace 
         padded = backend.get_array_module(x).full(shape, fill, dtype=x.dtype)
     else:
         padded = workspace.get(f"padded by {fill}", shape, x.dtype, fill=fill)
-    padded[:, top:top + height, left:left + width] = x
+    copy_over_batch(padded[:, top:top + height, left:left + width], x)
     return padded
+
+
+def copy_over_batch(destination: Any, source: Any) -> None:
+    """``destination[...] = source`` for two arrays with the same leading batch axis, the batch
+    split between threads (see :mod:`smartmod.nn.parallel`)."""
+
+    def copy(start: int, stop: int) -> None:
+        destination[start:stop] = source[start:stop]
+
+    parallel.over_batch(copy, destination.shape[0], destination.size)
 
 
 def window(padded: Any, geometry: ConvGeometry, offset: tuple[int, int], output_size: tuple[int, int]) -> Any:
@@ -158,7 +169,7 @@ def im2col(x: Any, geometry: ConvGeometry, groups: int = 1, workspace: Workspace
     )
     shape = (n, rows, cols, groups, kh, kw, per_group)
     columns = backend.xp.empty(shape, dtype=x.dtype) if workspace is None else workspace.get("columns", shape, x.dtype)
-    columns[...] = fields  # the one copy
+    copy_over_batch(columns, fields)  # the one copy
     return columns.reshape(n * rows * cols, groups, kh * kw * per_group)
 
 
@@ -189,6 +200,10 @@ def col2im(grad_columns: Any, geometry: ConvGeometry, input_shape: tuple[int, in
     grad_padded = backend.get_array_module(grad_columns).zeros(
         (n, top + height + bottom, left + width + right, groups, channels // groups), dtype=grad_columns.dtype
     )
-    for i, j in geometry.offsets():
-        window(grad_padded, geometry, (i, j), (rows, cols))[...] += grad_columns[:, :, :, :, i, j]  # (N, H', W', G, C/G)
+
+    def add_back(start: int, stop: int) -> None:  # images start to stop, every offset
+        for i, j in geometry.offsets():
+            window(grad_padded[start:stop], geometry, (i, j), (rows, cols))[...] += grad_columns[start:stop, :, :, :, i, j]  # (n, H', W', G, C/G)
+
+    parallel.over_batch(add_back, n, grad_columns.size)
     return grad_padded[:, top:top + height, left:left + width].reshape(input_shape)

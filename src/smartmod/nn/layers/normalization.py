@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartmod.nn import backend
+from smartmod.nn import backend, parallel
 from smartmod.nn.init import ones, zeros
 from smartmod.nn.module import Module, Parameter
 
@@ -21,6 +21,12 @@ def _normalize_backward(grad_xhat: Any, x_hat: Any, inv_std: Any, axes: tuple[in
     sum_g = grad_xhat.sum(axis=axes, keepdims=True)
     sum_gx = (grad_xhat * x_hat).sum(axis=axes, keepdims=True)
     return (inv_std / m) * (m * grad_xhat - sum_g - x_hat * sum_gx)
+
+
+def _column_sums(columns: Any) -> Any:
+    """The sum of each column of an (M, C) matrix: a matrix-vector product with ones per slice of rows."""
+    ones = backend.get_array_module(columns).ones(columns.shape[0], dtype=columns.dtype)
+    return sum(parallel.over_batch(lambda start, stop: ones[start:stop] @ columns[start:stop], columns.shape[0], columns.size))
 
 
 def _feature_columns(x: Any) -> Any:
@@ -41,8 +47,9 @@ class BatchNorm(Module):
     evaluation uses the running estimates.
 
     The work runs on the (M, C) matrix of feature columns: per-feature sums are matrix-vector
-    products, so each statistic costs one pass over the data, and the output keeps the memory
-    layout of that matrix (channels-last for images).
+    products or per-row-slice sums, so each statistic costs one pass over the data, and the output
+    keeps the memory layout of that matrix (channels-last for images). Every pass writes into
+    arrays made once per call, its rows split between threads (:mod:`smartmod.nn.parallel`).
     """
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True):
@@ -69,35 +76,67 @@ class BatchNorm(Module):
         if self.training:
             if m < 2:
                 raise ValueError("BatchNorm in training needs more than one value per feature; use a batch of 2 or more, or eval()")
-            mean = xp.ones(m, dtype=columns.dtype) @ columns / m  # (C,)
-            self._x_hat = columns - mean  # (M, C), centred: two passes keep the variance accurate
-            var = xp.einsum("mc,mc->c", self._x_hat, self._x_hat) / m
-            self.set_buffer("running_mean", (1 - self.momentum) * self.running_mean + self.momentum * mean)
-            self.set_buffer("running_var", (1 - self.momentum) * self.running_var + self.momentum * var * (m / (m - 1)))
+            mean = _column_sums(columns) / m  # (C,)
         else:
             mean, var = self.running_mean, self.running_var
-            self._x_hat = columns - mean
+        self._x_hat = xp.empty(columns.shape, dtype=columns.dtype)  # (M, C)
+
+        def centre(start: int, stop: int) -> Any:  # x - μ, and Σ (x - μ)² over these rows
+            rows = self._x_hat[start:stop]
+            xp.subtract(columns[start:stop], mean, out=rows)
+            return xp.einsum("mc,mc->c", rows, rows) if self.training else None
+
+        squares = parallel.over_batch(centre, m, columns.size)  # centred first: two passes keep the variance accurate
+        if self.training:
+            var = sum(squares) / m
+            self.set_buffer("running_mean", (1 - self.momentum) * self.running_mean + self.momentum * mean)
+            self.set_buffer("running_var", (1 - self.momentum) * self.running_var + self.momentum * var * (m / (m - 1)))
         self._inv_std = (1 / xp.sqrt(var + self.eps)).astype(columns.dtype)  # (C,)
-        self._x_hat *= self._inv_std
         weight, bias = self._scale_and_shift()
-        y = self._x_hat * weight + bias if self.affine else self._x_hat.copy()  # (M, C)
+        y = xp.empty(columns.shape, dtype=columns.dtype)  # (M, C)
+
+        def scale(start: int, stop: int) -> None:  # x̂ = (x - μ) / σ and y = γ x̂ + β
+            rows = self._x_hat[start:stop]
+            rows *= self._inv_std
+            xp.multiply(rows, weight, out=y[start:stop])
+            y[start:stop] += bias
+
+        parallel.over_batch(scale, m, columns.size)
         return xp.moveaxis(y.reshape(self._shape), -1, 1)  # (N, C, ...), features fastest in memory
 
     def backward(self, grad_output: Any) -> Any:
         xp = backend.get_array_module(grad_output)
         grad = _feature_columns(grad_output)  # (M, C)
         m = grad.shape[0]
-        sum_g = xp.ones(m, dtype=grad.dtype) @ grad  # Σ g per feature, (C,)
-        sum_g_x_hat = xp.einsum("mc,mc->c", grad, self._x_hat)  # Σ g x̂
+        ones = xp.ones(m, dtype=grad.dtype)
+
+        def sums(start: int, stop: int) -> Any:  # Σ g and Σ g x̂ over these rows
+            rows = grad[start:stop]
+            return ones[start:stop] @ rows, xp.einsum("mc,mc->c", rows, self._x_hat[start:stop])
+
+        partials = parallel.over_batch(sums, m, grad.size)
+        sum_g, sum_g_x_hat = (sum(partial[i] for partial in partials) for i in (0, 1))  # (C,) each
         weight, _ = self._scale_and_shift()
         if self.affine:
             self.weight.grad += sum_g_x_hat
             self.bias.grad += sum_g
         scale = weight * self._inv_std  # γ / σ, (C,)
-        grad_input = grad * scale
-        if self._batch_statistics:  # dx = γ/σ (g - Σg / m - x̂ Σ(g x̂) / m); running statistics are constants
-            grad_input -= self._x_hat * (scale * sum_g_x_hat / m)
-            grad_input -= scale * sum_g / m
+        grad_input = xp.empty(grad.shape, dtype=grad.dtype)
+        # dx = γ/σ (g - x̂ Σ(g x̂) / m - Σg / m) with batch statistics; running statistics are
+        # constants, and dx = γ/σ g
+        x_hat_share, constant_share = sum_g_x_hat / m, sum_g / m
+
+        def input_gradient(start: int, stop: int) -> None:
+            rows = grad_input[start:stop]
+            if self._batch_statistics:
+                xp.multiply(self._x_hat[start:stop], x_hat_share, out=rows)
+                xp.subtract(grad[start:stop], rows, out=rows)
+                rows -= constant_share
+                rows *= scale
+            else:
+                xp.multiply(grad[start:stop], scale, out=rows)
+
+        parallel.over_batch(input_gradient, m, grad.size)
         return xp.moveaxis(grad_input.reshape(self._shape), -1, 1)  # (N, C, ...)
 
     def get_config(self) -> dict[str, Any]:

@@ -2,13 +2,14 @@
 
 Max and average pooling slide a window like a convolution with one tap per channel (see
 :class:`~smartmod.nn.layers.im2col.ConvGeometry`); both loop over the kh·kw offsets of the
-window, each step a vectorized operation over the batch, pixels and channels.
+window, each step a vectorized operation over the batch, pixels and channels, the batch split
+between threads (:mod:`smartmod.nn.parallel`).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from smartmod.nn import backend
+from smartmod.nn import backend, parallel
 from smartmod.nn.layers.conv import channels_first, channels_last, pair
 from smartmod.nn.layers.im2col import ConvGeometry, Workspace, pad, window
 from smartmod.nn.module import Module
@@ -39,11 +40,13 @@ class _WindowPooling(Module):
         self._input_shape = image.shape
         return pad(image, self.geometry, fill, self._workspace), self.geometry.output_size(*image.shape[1:3])
 
-    def _grad_padded(self, grad_output: Any) -> Any:
-        """Zeros the shape of the padded input, (N, Hp, Wp, C), for backward to add into."""
+    def _grad_padded(self, grad_output: Any, zeros: bool = True) -> Any:
+        """An array the shape of the padded input, (N, Hp, Wp, C), for backward to write into:
+        zeros, or uninitialized when every entry will be written."""
         n, height, width, channels = self._input_shape
         (top, bottom), (left, right) = self.geometry.padding
-        return backend.get_array_module(grad_output).zeros((n, top + height + bottom, left + width + right, channels), dtype=grad_output.dtype)
+        xp = backend.get_array_module(grad_output)
+        return (xp.zeros if zeros else xp.empty)((n, top + height + bottom, left + width + right, channels), dtype=grad_output.dtype)
 
     def _unpadded(self, grad_padded: Any) -> Any:
         (top, _), (left, _) = self.geometry.padding
@@ -80,21 +83,41 @@ class MaxPool2d(_WindowPooling):
         xp = backend.get_array_module(x)
         padded, size = self._windows(x, -float("inf"))
         offsets = self.geometry.offsets()
-        best = window(padded, self.geometry, offsets[0], size).copy()  # (N, H', W', C)
-        self._argmax = xp.zeros(best.shape, dtype=xp.int32)  # index of the winning offset
-        for index, offset in enumerate(offsets[1:], start=1):
-            candidate = window(padded, self.geometry, offset, size)
-            larger = candidate > best  # strictly: an earlier tie keeps the gradient
-            xp.copyto(self._argmax, index, where=larger)
-            xp.maximum(best, candidate, out=best)  # propagates NaN, as PyTorch does
+        n, channels = padded.shape[0], padded.shape[3]
+        best = xp.empty((n, *size, channels), dtype=padded.dtype)  # (N, H', W', C)
+        # the index of the winning offset: one byte per output for windows up to 127 taps
+        self._argmax = xp.zeros(best.shape, dtype=xp.int8 if len(offsets) < 128 else xp.int32)
+
+        def pool(start: int, stop: int) -> None:  # images start to stop
+            images, winner, top = padded[start:stop], self._argmax[start:stop], best[start:stop]
+            top[...] = window(images, self.geometry, offsets[0], size)
+            for index, offset in enumerate(offsets[1:], start=1):
+                candidate = window(images, self.geometry, offset, size)
+                xp.copyto(winner, index, where=candidate > top)  # strictly: an earlier tie keeps the gradient
+                xp.maximum(top, candidate, out=top)  # propagates NaN, as PyTorch does
+
+        parallel.over_batch(pool, n, padded.size)
         return channels_first(best)
 
     def backward(self, grad_output: Any) -> Any:
         xp = backend.get_array_module(grad_output)
         grad = channels_last(grad_output)  # (N, H', W', C)
-        grad_padded = self._grad_padded(grad)
-        for index, offset in enumerate(self.geometry.offsets()):
-            window(grad_padded, self.geometry, offset, grad.shape[1:3])[...] += xp.where(self._argmax == index, grad, 0)
+        # Windows that tile the input without overlap (stride = kernel, no padding) each own
+        # their pixels: the gradient is written once, and only pixels no window reads need zeros.
+        tiled = self.geometry.stride == self.geometry.kernel_size and self.geometry.padding == ((0, 0), (0, 0))
+        covered = tuple(s * k for s, k in zip(grad.shape[1:3], self.geometry.kernel_size)) == self._input_shape[1:3]
+        grad_padded = self._grad_padded(grad, zeros=not (tiled and covered))
+
+        def route(start: int, stop: int) -> None:  # images start to stop
+            winner, incoming, target = self._argmax[start:stop], grad[start:stop], grad_padded[start:stop]
+            for index, offset in enumerate(self.geometry.offsets()):
+                view = window(target, self.geometry, offset, grad.shape[1:3])
+                if tiled:
+                    xp.multiply(incoming, winner == index, out=view)
+                else:
+                    view += xp.where(winner == index, incoming, 0)
+
+        parallel.over_batch(route, grad.shape[0], grad_padded.size)
         return self._unpadded(grad_padded)
 
 
