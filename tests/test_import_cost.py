@@ -1,8 +1,9 @@
 """Scoring starts fast: what ``smartmod moderate`` and ``Moderator`` import stays light.
 
 Every run of the CLI pays for its imports before the first text is scored; plotting
-(matplotlib), the web stack (starlette, uvicorn) and the optimizer of temperature fitting
-(scipy.optimize) are imported only by the commands that use them.
+(matplotlib), the web stack (starlette, uvicorn), the optimizer of temperature fitting
+(scipy.optimize), the explainers, and the image stack (Pillow, the image trainers) are imported
+only by the commands that use them.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import sys
 
 import pytest
 
-HEAVY = ("matplotlib", "starlette", "uvicorn", "scipy.optimize", "torch")
+HEAVY = ("matplotlib", "starlette", "uvicorn", "scipy.optimize", "scipy.special", "torch", "PIL", "smartmod.explain",
+         "smartmod.vision.training", "smartmod.vision.datasets")
 
 
 def imported_after(statement: str) -> set[str]:
@@ -24,6 +26,7 @@ def imported_after(statement: str) -> set[str]:
 @pytest.mark.parametrize("statement", [
     "from smartmod.moderation import Moderator; Moderator.load('default').moderate(['hi'])",
     "import smartmod.moderation.batch, smartmod.serve.settings, smartmod.cli",
+    "from smartmod import cli; cli.main(['moderate', 'you idiot'])",  # the parser lists every command's options
 ])
 def test_scoring_imports_no_plotting_and_no_web_stack(statement):
     assert not imported_after(statement) & set(HEAVY)

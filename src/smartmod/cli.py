@@ -54,7 +54,7 @@ def _run_moderate(args: argparse.Namespace) -> int:
 
 
 def _add_train(commands: argparse._SubParsersAction) -> None:
-    from smartmod.vision.mnist_mlp import MnistMLPConfig
+    from smartmod.vision.configs import MnistMLPConfig
 
     train = commands.add_parser("train", help="train a model").add_subparsers(dest="task", required=True)
     text = train.add_parser("text", help="train the text moderation model on the shared text datasets")
@@ -105,7 +105,7 @@ def _run_train_word2vec(args: argparse.Namespace) -> int:
 
 
 def _add_train_images(train: argparse._SubParsersAction) -> None:
-    from smartmod.vision.training import ImageTrainingConfig
+    from smartmod.vision.configs import ImageTrainingConfig
 
     images = train.add_parser("images", help="train an image classifier (CNN, ResNet, ViT) on MNIST, Fashion-MNIST or CIFAR-10",
                               description="Options override the --config file; lists (widths, augmentation) come from the file.")

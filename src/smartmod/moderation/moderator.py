@@ -6,7 +6,6 @@ from typing import Any, Sequence
 
 import numpy
 
-from smartmod.explain import DEFAULT_METHOD, explain_text
 from smartmod.moderation.bundle import TextModelBundle
 
 __all__ = ["Moderator", "DEFAULT_MODEL_DIR", "resolve_model"]
@@ -113,11 +112,12 @@ class Moderator:
             for row, flags in zip(scores, over)
         ]
 
-    def explain(self, text: str, method: str = DEFAULT_METHOD, category: str | None = None) -> dict[str, Any]:
+    def explain(self, text: str, method: str = "lime", category: str | None = None) -> dict[str, Any]:
         """Why ``text`` scores as it does: the scores, each word's importance and the harmful spans.
 
-        ``method`` is one of :data:`smartmod.explain.EXPLANATION_METHODS`; ``category`` is the
-        one explained (default: the highest-scoring). See :func:`smartmod.explain.explain_text`
+        ``method`` is one of :data:`smartmod.explain.EXPLANATION_METHODS` (default
+        :data:`smartmod.explain.DEFAULT_METHOD`, spelled out here so scoring need not import the
+        explainers); ``category`` is the one explained (default: the highest-scoring). See :func:`smartmod.explain.explain_text`
         for the returned dict, and docs/text-model.md for how well each method agrees with people.
         ``gradient_x_input`` differentiates through TF-IDF features, so it explains TF-IDF models
         only; occlusion and LIME explain any model, sequence models included.
@@ -125,4 +125,6 @@ class Moderator:
         if method == "gradient_x_input" and self.bundle.config.input_encoding != "tfidf":
             raise ValueError(f"method 'gradient_x_input' explains TF-IDF models only; {self.name} reads {self.bundle.config.input_encoding} "
                              "(a sequence model): use method='occlusion' or 'lime'")
+        from smartmod.explain import explain_text  # imported when asked: scoring does not need it
+
         return explain_text(self, text, method, category)

@@ -48,7 +48,7 @@ def _remember(cache: dict, key: str, value: Any) -> Any:
 def _new_keys(cache: dict, keys: Iterable[str]) -> list[str]:
     """The distinct ``keys`` a bounded cache does not hold, in order. When they would overfill
     it, the cache is emptied and only as many as it holds are returned (others are computed when met)."""
-    new = [key for key in dict.fromkeys(keys) if key not in cache]
+    new = list(dict.fromkeys([key for key in keys if key not in cache]))  # most keys are held: filter first
     if len(cache) + len(new) > _CACHE_SIZE:
         cache.clear()
         new = new[:_CACHE_SIZE]

@@ -7,7 +7,7 @@ set is touched once, at the end, for the reported accuracy.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +21,9 @@ from smartmod.nn.schedules import CosineWithWarmup
 from smartmod.nn.serialize import save_model
 from smartmod.nn.train import Trainer, predict
 from smartmod.vision.datasets import load_fashion_mnist, load_mnist
+from smartmod.vision.configs import MnistMLPConfig
 
 __all__ = ["MnistMLPConfig", "build_mlp", "accuracy", "train_mnist_mlp"]
-
-
-@dataclass
-class MnistMLPConfig:
-    hidden: int = 512  # units in each hidden layer
-    layers: int = 2  # number of hidden layers
-    dropout: float = 0.2  # dropout after each hidden ReLU
-    epochs: int = 15  # upper bound; early stopping usually ends sooner
-    batch_size: int = 128
-    lr: float = 1e-3  # Adam's peak learning rate, reached after one epoch of warm-up (a tenth of the run if shorter)
-    validation: int = 5000  # training images held out (the last ones) for early stopping
-    patience: int = 4  # epochs without validation improvement before stopping
-    seed: int = 0
-    dataset: str = "mnist"  # "mnist" or "fashion-mnist"
 
 
 def build_mlp(config: MnistMLPConfig, inputs: int = 784, classes: int = 10) -> Sequential:

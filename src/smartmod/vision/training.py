@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,6 +34,7 @@ from smartmod.nn.schedules import CosineWithWarmup
 from smartmod.nn.serialize import atomic_write_bytes, load_model, read_json, save_model
 from smartmod.nn.train import Trainer, predict
 from smartmod.vision.augment_pipeline import Compose
+from smartmod.vision.configs import ImageTrainingConfig
 from smartmod.vision.datasets import ImageSplits, load_cifar10, load_fashion_mnist, load_mnist
 from smartmod.vision.mnist_mlp import accuracy
 from smartmod.vision.resnet import cifar_resnet
@@ -52,36 +53,6 @@ DEFAULT_AUGMENTATION = {
     "mnist": [{"name": "random_crop", "padding": 2, "padding_mode": "zero"}],
     "fashion-mnist": [{"name": "random_crop", "padding": 2, "padding_mode": "zero"}, {"name": "horizontal_flip"}],
 }
-
-
-@dataclass
-class ImageTrainingConfig:
-    dataset: str = "cifar10"  # mnist | fashion-mnist | cifar10
-    model: str = "small-cnn"  # one of MODELS
-    attention: str | None = None  # ResNets only: None, "se" (Squeeze-and-Excitation) or "cbam" in every block
-    widths: list[int] = field(default_factory=lambda: [32, 64, 128])  # small-cnn: channels of each stage
-    resnet_width: int = 16  # ResNets: channels of the first stage (16 in He et al. 2016)
-    vit_patch: int = 4  # ViT: patch size (must divide the image size)
-    vit_dim: int = 128  # ViT: token width
-    vit_depth: int = 6  # ViT: encoder blocks
-    vit_heads: int = 4
-    epochs: int = 30
-    batch_size: int = 128
-    optimizer: str = "sgd"  # sgd (Nesterov momentum 0.9) | adam
-    lr: float = 0.05  # peak learning rate, reached after the warm-up
-    warmup_epochs: float = 1.0  # linear warm-up, then cosine decay to zero at the last epoch
-    weight_decay: float = 5e-4  # L2 on every parameter (SGD's coupled decay; Adam's too)
-    label_smoothing: float = 0.0
-    augmentation: list[dict[str, Any]] | None = None  # steps for vision.augment_pipeline.Compose; None = DEFAULT_AUGMENTATION
-    classes: list[int] | None = None  # train and test on these classes only, relabeled 0..k-1 in this order (transfer learning)
-    train_per_class: int | None = None  # keep only the first so many training images of each class (little-data runs)
-    init_from: str | None = None  # a saved model directory (train images --output DIR/model): start from its weights, all but the last layer
-    validation: int = 5000  # training images held out for model selection (after a seeded shuffle)
-    train_limit: int | None = None  # use only the first so many (shuffled) training images (quick runs, tests)
-    test_limit: int | None = None  # score only the first so many test images (quick runs, tests)
-    patience: int | None = None  # stop after this many epochs without validation improvement (None: run every epoch)
-    seed: int = 0
-    progress: bool = True
 
 
 def build_image_model(config: ImageTrainingConfig, image_shape: tuple[int, int, int], classes: int) -> Module:
