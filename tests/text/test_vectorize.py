@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import CountVectorizer as SklearnCountVecto
 from sklearn.feature_extraction.text import TfidfVectorizer as SklearnTfidfVectorizer
 
 from smartmod.nn.serialize import SerializationError
-from smartmod.text import ngram_counts
+from smartmod.text import ngram_caches, ngram_counts
 from smartmod.text.normalize import normalize
 from smartmod.text.tokenize import char_wb_ngrams, word_ngrams, word_tokens
 from smartmod.text.vectorize import CountVectorizer, TfidfVectorizer
@@ -248,7 +248,7 @@ def test_matches_sklearn_on_olid_tweets():
 
 def test_a_full_word_cache_empties_itself_without_changing_results(monkeypatch):
     expected = TfidfVectorizer(min_df=1).fit(CORPUS).transform(CORPUS)
-    monkeypatch.setattr(ngram_counts, "_CACHE_SIZE", 3)
+    monkeypatch.setattr(ngram_caches, "_CACHE_SIZE", 3)
     vectorizer = TfidfVectorizer(min_df=1)
     assert_close(vectorizer.fit_transform(CORPUS), expected, atol=0.0)
     assert_close(vectorizer.transform(CORPUS), expected, atol=0.0)

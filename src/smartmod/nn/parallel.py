@@ -14,8 +14,9 @@ side — gets one slice, in its own thread. While slices run, BLAS is held to on
 slice may multiply matrices too: a convolution's GEMMs split over the batch like its copies, and
 BLAS's own worker threads, which otherwise spin for a while after each product waiting for the
 next, fall asleep instead of taking the cores the slices run on (measured on the small CNN of
-``bench/cnn_speed.py``: splitting the copies alone gained nothing while BLAS threads spun). Small arrays, where starting a thread costs more than
-the pass, are not split; neither is work on the GPU, where one call already uses the device.
+``bench/cnn_speed.py``: splitting the copies alone gained nothing while BLAS threads spun).
+Small arrays, where starting a thread costs more than the pass, are not split; neither is work
+on the GPU, where one call already uses the device.
 """
 from __future__ import annotations
 
@@ -91,9 +92,10 @@ def over_batch(work: Callable[[int, int], Any], size: int, elements: int) -> lis
     ranges = slices(size, parts)
     if len(ranges) == 1:
         return [work(*ranges[0])]
-    pool = _shared.get("pool")
-    if pool is None or pool._max_workers < len(ranges) - 1:
-        pool = _shared["pool"] = ThreadPoolExecutor(max_workers=len(ranges) - 1, thread_name_prefix="smartmod-batch")
+    if _shared.get("pool size", 0) < len(ranges) - 1:
+        _shared["pool"] = ThreadPoolExecutor(max_workers=len(ranges) - 1, thread_name_prefix="smartmod-batch")
+        _shared["pool size"] = len(ranges) - 1
+    pool = _shared["pool"]
     # Each slice's own matrix products run on its own thread: BLAS gets one thread while the slices
     # run. Its idle threads would otherwise spin on the cores the slices need.
     blas = _blas()

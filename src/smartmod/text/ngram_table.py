@@ -1,6 +1,6 @@
 """The columns of many words' character n-grams at once, in NumPy.
 
-:class:`~smartmod.text.ngram_counts.CharNgramColumns` looks a new word's n-grams up one string
+:class:`~smartmod.text.ngram_caches.CharNgramColumns` looks a new word's n-grams up one string
 at a time, about twenty dictionary probes per word. Scoring a stream meets thousands of new
 words per batch (most distinct words of real text are rare), and those probes were a fifth of
 the scoring time. Here the n-grams of all the new words are cut as windows of one array of
@@ -65,7 +65,7 @@ class CharNgramTable:
     def columns(self, words: list[str]) -> list[bytes]:
         """For each word, the int32 bytes of its n-grams' columns in :func:`char_ngrams` order, -1 for unknown ones.
 
-        The same bytes :class:`~smartmod.text.ngram_counts.CharNgramColumns` computes per word.
+        The same bytes :class:`~smartmod.text.ngram_caches.CharNgramColumns` computes per word.
         """
         if not self.usable:
             raise RuntimeError("two vocabulary n-grams share a hash; look these words up one by one")
