@@ -54,3 +54,52 @@ def test_txt_output_is_refused_before_anything_is_read(tmp_path, tiny_bundle_dir
     with pytest.raises(InputError, match="txt output would lose the scores"):
         moderate_file(Moderator.load(tiny_bundle_dir), str(tmp_path / "missing.csv"), str(target), progress=False)
     assert target.read_text() == "kept"
+
+
+class _Cycle:
+    def __init__(self):
+        self.me = self
+
+
+def _cycle_collected_by_one_batch() -> tuple[bool, bool, bool]:
+    """In a worker: automatic collection off; cyclic garbage left before a batch is gone after it."""
+    import gc
+    import weakref
+
+    from smartmod.moderation import batch
+
+    automatic = gc.isenabled()
+    cycle = _Cycle()
+    alive = weakref.ref(cycle)
+    del cycle
+    before = alive() is not None
+    batch._run_batch((0, 2))
+    return automatic, before, alive() is None
+
+
+def test_a_scoring_worker_collects_garbage_once_per_batch(tiny_bundle_dir):
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("parallel scoring forks its workers; no fork on this platform")
+    from smartmod.moderation.batch import _Job
+    from smartmod.moderation.moderator import Moderator
+
+    job = _Job(Moderator.load(tiny_bundle_dir), ["hello there", "you idiot"])
+    with multiprocessing.get_context("fork").Pool(1, initializer=_init_worker, initargs=(job,)) as pool:
+        automatic, left_before, collected_after = pool.apply(_cycle_collected_by_one_batch)
+    assert not automatic and left_before and collected_after
+
+
+def test_parallel_scoring_leaves_the_callers_collector_as_it_was(tmp_path, tiny_bundle_dir, monkeypatch):
+    import gc
+
+    import pandas
+
+    from smartmod.moderation import batch
+    from smartmod.moderation.moderator import Moderator
+
+    source = tmp_path / "in.csv"
+    pandas.DataFrame({"text": [f"text {i}" for i in range(40)]}).to_csv(source, index=False)
+    monkeypatch.setattr(batch, "PARALLEL_MINIMUM", 10)
+    frozen = gc.get_freeze_count()
+    batch.moderate_file(Moderator.load(tiny_bundle_dir), str(source), str(tmp_path / "out.csv"), batch_size=8, workers=2, progress=False)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
