@@ -79,6 +79,14 @@ def test_scaled_dot_product_attention_with_dropout_on_the_weights(seed, queries,
     assert gradcheck(layer, normal(rng, 2, queries, 3), normal(rng, 2, keys, 3), normal(rng, 2, keys, 2), seed=7)
 
 
+@given(st.integers(0, 2**16), sizes, sizes, sizes)
+def test_scaled_dot_product_attention_with_keys_shared_across_the_batch(seed, batch, queries, keys):
+    """Key and value broadcast over the batch (and a 2-D query over heads): their gradients sum over what they were broadcast along."""
+    rng = numpy.random.default_rng(seed)
+    query, key, value = normal(rng, batch, 2, queries, 3), normal(rng, 1, 2, keys, 3), normal(rng, keys, 2)
+    assert gradcheck(ScaledDotProductAttention(), query, key, value)
+
+
 @settings(max_examples=15)
 @given(st.integers(0, 2**16), sizes, sizes, sizes, st.sampled_from([(1, 3), (2, 2), (2, 1)]), st.sampled_from([1, 2, 3]))
 def test_multi_head_attention_with_padding(seed, batch, queries, keys, heads_and_width, inputs):

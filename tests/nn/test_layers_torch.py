@@ -176,6 +176,27 @@ def test_dropout_mask_repeats_under_the_same_seed():
     assert not numpy.array_equal(Dropout(0.5)(x), first)
 
 
+@pytest.mark.parametrize("shape", [(0,), (1,), (3,), (5, 7), (2, 0, 3), (4, 1, 9)])
+def test_dropout_mask_has_the_input_shape_for_any_size(shape):
+    from smartmod.nn.layers.dropout import keep_mask
+
+    keep = keep_mask(shape, 0.5, numpy.random.default_rng(0))
+    assert keep.shape == shape and keep.dtype == bool
+
+
+@pytest.mark.parametrize("p", [1 / 3, 0.05, 1e-3])
+def test_dropout_mask_decisions_are_independent_with_probability_p(p):
+    from smartmod.nn.layers.dropout import keep_mask
+
+    n = 400_001  # not a multiple of the four decisions one 64-bit draw gives
+    keep = keep_mask((n,), p, numpy.random.default_rng(1))
+    dropped, both_kept = 1 - keep.mean(), (keep[:-1] & keep[1:]).mean()
+    # five standard deviations, plus the 2 ** -16 resolution of the threshold
+    assert abs(dropped - p) < 5 * (p * (1 - p) / n) ** 0.5 + 2.0 ** -16
+    q = (1 - p) ** 2  # neighbours come from the same draw: their decisions must still be independent
+    assert abs(both_kept - q) < 5 * (q * (1 - q) / n) ** 0.5 + 2.0 ** -15
+
+
 # -- normalization ---------------------------------------------------------------------------
 
 # Normalization subtracts a mean and its input gradient is a cancelling sum (m ĝ - Σ ĝ - x̂ Σ ĝ x̂)

@@ -1,6 +1,6 @@
 """Batch slices on threads (smartmod.nn.parallel): the split covers the batch, errors surface after
-every slice has finished, BLAS runs one thread per slice, and every image layer computes the same
-outputs and gradients split three ways as in one piece."""
+every slice has finished, BLAS runs one thread per slice, and every image layer and attention
+computes the same outputs and gradients split three ways as in one piece."""
 from __future__ import annotations
 
 import threading
@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_info
 
 from smartmod import nn
 from smartmod.nn import backend, parallel
+from smartmod.nn.layers.attention import ScaledDotProductAttention, causal_mask
 from smartmod.nn.module import Module
 from tests.nn.test_conv_module import CATALOG
 
@@ -109,3 +110,36 @@ def test_layers_split_three_ways_match_one_piece(name, mode, monkeypatch):
         numpy.testing.assert_allclose(split[2][key], whole[2][key], rtol=1e-12, atol=1e-12, err_msg=f"{name} {mode}: ∂{key}")
     for key in whole[3]:
         numpy.testing.assert_allclose(split[3][key], whole[3][key], rtol=1e-12, atol=1e-12, err_msg=f"{name} {mode}: {key}")
+
+
+ATTENTION_MASKS = {
+    "none": lambda rng: None,
+    "causal (T, S)": lambda rng: causal_mask(6, 7),
+    "padding (B, 1, 1, S)": lambda rng: rng.random((5, 1, 1, 7)) < 0.3,
+    "additive (B, H, T, S)": lambda rng: rng.normal(size=(5, 2, 6, 7)),
+}
+
+
+@pytest.mark.parametrize("mask", sorted(ATTENTION_MASKS))
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_attention_split_three_ways_matches_one_piece(mask, dropout, monkeypatch):
+    backend.set_default_dtype("float64")
+    rng = numpy.random.default_rng(4)
+    query, key, value = rng.normal(size=(5, 2, 6, 3)), rng.normal(size=(5, 2, 7, 3)), rng.normal(size=(1, 2, 7, 4))
+    grad = rng.normal(size=(5, 2, 6, 4))
+    blocked = ATTENTION_MASKS[mask](rng)
+
+    def run_once() -> list[numpy.ndarray]:
+        backend.seed(3)  # the same dropout mask both times
+        layer = ScaledDotProductAttention(dropout)
+        output = layer(query, key, value, blocked)
+        return [output, layer.attention_weights.copy(), *layer.backward(grad)]
+
+    monkeypatch.setattr(parallel, "threads", lambda: 1)
+    whole = run_once()
+    monkeypatch.setattr(parallel, "threads", lambda: 3)
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 0)
+    split = run_once()
+    for label, a, b in zip(["output", "weights", "d query", "d key", "d value"], whole, split):
+        assert b.shape == a.shape, label
+        numpy.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12, err_msg=f"mask {mask}, dropout {dropout}: {label}")

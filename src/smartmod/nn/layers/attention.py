@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from smartmod.nn import backend
+import numpy
+
+from smartmod.nn import backend, parallel
 from smartmod.nn.layers.dropout import Dropout
 from smartmod.nn.module import Module
 
@@ -126,6 +128,15 @@ def masked_softmax(scores: Any) -> Any:
     return scores
 
 
+def _summed_to(grad: Any, shape: tuple[int, ...]) -> Any:
+    """``grad`` summed over the leading axes that an input of ``shape`` was broadcast along."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(extra + axis for axis, size in enumerate(shape) if size == 1 and grad.shape[extra + axis] != 1)
+    return grad.sum(axis=axes, keepdims=False).reshape(shape)
+
+
 def masked_softmax_backward(weights: Any, grad_weights: Any) -> Any:
     """dL/dscores = P ⊙ (G − Σ_s G P), overwriting ``grad_weights`` G; P are the weights.
 
@@ -167,22 +178,62 @@ class ScaledDotProductAttention(Module):
         self._scale = query.dtype.type(1 / math.sqrt(query.shape[-1]))
         self._query = query * self._scale  # (..., T, d), scaling d values per row instead of S scores
         self._key, self._value = key, value
-        scores = xp.matmul(self._query, key.swapaxes(-1, -2))  # (..., T, S)
+        lead = numpy.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+        weights = xp.empty(lead + (query.shape[-2], key.shape[-2]), dtype=xp.result_type(query, key))  # (..., T, S)
         if mask is not None:
-            scores += additive_mask(mask, scores.dtype)
-        self._weights = masked_softmax(scores)
-        self._dropped = self.dropout.forward(self._weights)  # (..., T, S)
-        return xp.matmul(self._dropped, value)  # (..., T, d_v)
+            mask = xp.broadcast_to(additive_mask(mask, weights.dtype), weights.shape)
+        keep = self.dropout.draw(weights.shape)
+        dropped = weights if keep is None else xp.empty_like(weights)
+        output = xp.empty(lead + (query.shape[-2], value.shape[-1]), dtype=xp.result_type(weights, value))  # (..., T, d_v)
+        query_of, key_of, value_of = (self._rows(x, lead) for x in (self._query, key, value))
+
+        def attend(start: int, stop: int) -> None:  # rows start:stop of the leading axis
+            scores = xp.matmul(query_of(start, stop), key_of(start, stop).swapaxes(-1, -2), out=weights[start:stop])
+            if mask is not None:
+                scores += mask[start:stop]
+            masked_softmax(scores)
+            if keep is not None:
+                self.dropout.kept(scores, keep[start:stop], out=dropped[start:stop])
+            xp.matmul(dropped[start:stop], value_of(start, stop), out=output[start:stop])
+
+        self._split(attend, lead, weights.size)
+        self._weights, self._dropped, self._keep, self._lead = weights, dropped, keep, lead
+        return output
 
     def backward(self, grad_output: Any) -> tuple[Any, Any, Any]:
         xp = backend.get_array_module(grad_output)
-        grad_value = xp.matmul(self._dropped.swapaxes(-1, -2), grad_output)  # (..., S, d_v)
-        grad_dropped = xp.matmul(grad_output, self._value.swapaxes(-1, -2))  # (..., T, S)
-        grad_scores = masked_softmax_backward(self._weights, self.dropout.backward(grad_dropped))
-        grad_query = xp.matmul(grad_scores, self._key)  # (..., T, d)
-        grad_query *= self._scale
-        grad_key = xp.matmul(grad_scores.swapaxes(-1, -2), self._query)  # (..., S, d)
-        return grad_query, grad_key, grad_value
+        lead, weights, dropped, keep = self._lead, self._weights, self._dropped, self._keep
+        grad_query, grad_key, grad_value = (xp.empty(lead + x.shape[-2:], dtype=grad_output.dtype) for x in (self._query, self._key, self._value))
+        query_of, key_of, value_of, grad_of = (self._rows(x, lead) for x in (self._query, self._key, self._value, grad_output))
+
+        def back(start: int, stop: int) -> None:
+            grad = grad_of(start, stop)
+            xp.matmul(dropped[start:stop].swapaxes(-1, -2), grad, out=grad_value[start:stop])  # (..., S, d_v)
+            grad_scores = xp.matmul(grad, value_of(start, stop).swapaxes(-1, -2))  # (..., T, S)
+            if keep is not None:
+                self.dropout.kept(grad_scores, keep[start:stop], out=grad_scores)
+            masked_softmax_backward(weights[start:stop], grad_scores)
+            xp.matmul(grad_scores, key_of(start, stop), out=grad_query[start:stop])  # (..., T, d)
+            grad_query[start:stop] *= self._scale
+            xp.matmul(grad_scores.swapaxes(-1, -2), query_of(start, stop), out=grad_key[start:stop])  # (..., S, d)
+
+        self._split(back, lead, weights.size)
+        # an input broadcast over leading axes gets its gradient summed over them
+        return tuple(_summed_to(grad, x.shape) for grad, x in ((grad_query, self._query), (grad_key, self._key), (grad_value, self._value)))
+
+    @staticmethod
+    def _rows(x: Any, lead: tuple[int, ...]) -> Any:
+        """``x`` broadcast to the leading axes ``lead``, as a function of a row range of the first one."""
+        full = backend.get_array_module(x).broadcast_to(x, lead + x.shape[-2:])
+        return lambda start, stop: full[start:stop]
+
+    @staticmethod
+    def _split(work: Any, lead: tuple[int, ...], elements: int) -> None:
+        """``work(start, stop)`` over the first leading axis, in slices on every core (:func:`parallel.over_batch`)."""
+        if lead:
+            parallel.over_batch(work, lead[0], elements)
+        else:  # a single (T, S) attention: no axis to split
+            work(None, None)
 
     @property
     def attention_weights(self) -> Any:
