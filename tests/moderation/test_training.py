@@ -20,7 +20,7 @@ def trained(tmp_path_factory):
     require_data("text/olid/olid-training-v1.0.tsv")
     root = tmp_path_factory.mktemp("training")
     config = TextTrainingConfig(datasets=["sms-spam", "olid"], max_records_per_dataset=1500, epochs=4, hidden=32, max_features=20000,
-                                identity_negatives=1, progress=False)
+                                identity_negatives=1, specialists=["spam"], progress=False)
     card = train_text_model(config, root / "model", report_dir=root / "report")
     return root, card
 
@@ -32,6 +32,21 @@ def test_training_on_a_slice_learns_spam_and_offense(trained):
     assert figures["olid_offensive_auc"] > 0.65, figures
     assert card["data"]["datasets"] == ["olid", "sms-spam"]
     assert sum(card["data"]["split_sizes"].values()) == 3000
+
+
+def test_spam_is_scored_by_its_specialist_in_the_saved_bundle(trained):
+    from smartmod.data.categories import CATEGORIES
+    from smartmod.nn import Parallel
+
+    root, card = trained
+    (chosen,) = card["training"]["specialists"]
+    assert chosen["category"] == "spam" and chosen["C"] == float(min(chosen["validation_log_loss"], key=chosen["validation_log_loss"].get))
+    assert chosen["rows"]["train"] < card["data"]["split_sizes"]["train"]  # the SMS rows only: OLID does not label spam
+    network = Moderator.load(root / "model").bundle.network
+    assert isinstance(network, Parallel)
+    spam, others = CATEGORIES.index("spam"), [c != "spam" for c in CATEGORIES]
+    assert abs(network[0].weight.data[:, spam]).max() > 0 and not network[0].weight.data[:, others].any()  # its column alone
+    assert not network[1][len(network[1]) - 1].weight.data[:, spam].any()  # the MLP's spam column is zeroed
 
 
 def test_trained_bundle_loads_and_scores(trained):

@@ -129,5 +129,5 @@ def test_training_saves_the_reference_that_monitor_reference_recomputes(trained)
                             timeout=120, env={**os.environ, "SMARTMOD_DATA": str(data_root())})
     assert result.returncode == 0 and f"{saved['rows']} validation rows" in result.stdout, result.stderr
     recomputed = json.loads((root / "model" / "reference.json").read_text())
-    for feature, summary in saved["features"].items():  # the same rows; scores differ only by the int8 weights of the saved bundle
-        assert population_stability_index(summary["counts"], recomputed["features"][feature]["counts"]) < 0.01, feature
+    for feature, summary in saved["features"].items():  # the same rows, scored by the same (int8) weights
+        assert summary["counts"] == recomputed["features"][feature]["counts"], feature

@@ -80,7 +80,7 @@ def test_add_under_another_name_rewrites_only_the_stored_copy(writable_registry,
 @pytest.mark.parametrize("model, message", [
     ("nothing", "no model named 'nothing' in the registry"),
     ("tiny:candidate", "tiny has no candidate version"),
-    ("default:2", "default has no version '2'"),
+    ("default:9", "default has no version '9'"),
 ])
 def test_unknown_names_and_stages_are_clear_errors(writable_registry, model, message):
     with pytest.raises(FileNotFoundError, match=message):

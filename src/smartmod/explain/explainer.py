@@ -115,7 +115,9 @@ def explain_text(moderator: Any, text: str, method: str = DEFAULT_METHOD, catego
         ``text``, ``method``, ``category``; ``scores`` ``{category: probability}``, ``flagged``
         and the flagged ``categories`` as :meth:`Moderator.moderate` gives them; ``tokens``:
         every word of the text in order, ``{"text", "start", "end", "importance"}``; ``spans``:
-        the harmful spans, ``{"start", "end", "text"}``. Offsets index ``text`` (code points).
+        the harmful spans, ``{"start", "end", "text"}``, when the text is flagged for the
+        explained category (none otherwise: words that raise the score of a text judged harmless
+        are not harmful spans). Offsets index ``text`` (code points).
 
     Raises
     ------
@@ -140,5 +142,6 @@ def explain_text(moderator: Any, text: str, method: str = DEFAULT_METHOD, catego
             {"text": word.text, "start": word.start, "end": word.end, "importance": float(importance)}
             for word, importance in zip(words, importances)
         ],
-        "spans": harmful_spans(text, words, importances, span_threshold(importances, METHODS[method].span_fraction)),
+        "spans": harmful_spans(text, words, importances, span_threshold(importances, METHODS[method].span_fraction))
+        if category in moderation["categories"] else [],
     }

@@ -87,6 +87,12 @@ class TextModelBundle:
 
         return sigmoid(self.logits(texts) * self._inverse_temperature)
 
+    def use_stored_weights(self) -> None:
+        """Give the network the weights saving and loading it would give (int8 or float16
+        storage rounds them), so scores computed before saving are the saved model's."""
+        if self.config.weight_storage != "float32":
+            self.network.load_state_dict(dequantize_state(quantize_state(self.network.state_dict(), self.config.weight_storage)))
+
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ from smartmod.moderation.imbalance_strategies import training_set, with_category
 from smartmod.moderation.moderator import Moderator
 from smartmod.moderation.sequence_networks import SEQUENCE_ARCHITECTURES
 from smartmod.moderation.sequence_training import fit_sequence_model
+from smartmod.moderation.specialists import fit_specialist, with_specialists
 from smartmod.nn import Dense, Dropout, Module, Parallel, ReLU, Sequential, backend
 from smartmod.nn.callbacks import EarlyStopping
 from smartmod.nn.losses import BCEWithLogitsLoss
@@ -69,6 +70,7 @@ class TextTrainingConfig:
     min_df: int = 2  # documents an n-gram needs; sequence models: occurrences a word needs to enter the vocabulary
     hidden: int = 128  # units in the hidden layer; sequence models: recurrent units per direction, or the transformer's feed-forward width
     wide: bool = False  # add a linear path from the features to the logits beside the MLP ("wide and deep")
+    specialists: list[str] = field(default_factory=list)  # categories scored by their own logistic regression (moderation/specialists.py); tfidf-mlp only
     dropout: float = 0.3
     architecture: str = "tfidf-mlp"  # tfidf-mlp, or a sequence model: mean-embedding | rnn | lstm | bilstm | bigru-attention | lstm-attention | transformer
     embedding_dim: int = 64  # sequence models: word-vector width (the transformer's d_model)
@@ -187,6 +189,7 @@ class FittedTextModel:
     identity_negatives_added: int
     seconds: dict[str, float]  # vectorize (or encode), train
     embedding_coverage: dict[str, Any] | None = None  # sequence models started from word2vec: its path and coverage of the vocabulary
+    specialists: list[dict[str, Any]] = field(default_factory=list)  # each specialist's category, chosen C, validation log-losses and rows
 
 
 def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.ndarray, train: numpy.ndarray,
@@ -209,9 +212,10 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
     train_texts = [texts[i] for i in train] + [record.text for record in extra]
     train_labels = numpy.vstack([labels[train], label_matrix(extra)]) if extra else labels[train]
     validation_texts, validation_labels = [texts[i] for i in validation], labels[validation]
-    coverage = None
+    coverage, specialists = None, []
+    _check_specialists(config)
     if config.architecture == "tfidf-mlp":
-        encoder, network, history, validation_logits, seconds = _fit_tfidf_mlp(config, train_texts, train_labels, validation_texts, validation_labels)
+        encoder, network, history, validation_logits, seconds, specialists = _fit_tfidf_mlp(config, train_texts, train_labels, validation_texts, validation_labels)
         encoding = "tfidf"
     elif config.architecture in SEQUENCE_ARCHITECTURES:
         fitted = fit_sequence_model(config, train_texts, train_labels, validation_texts, validation_labels)
@@ -225,7 +229,23 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
     bundle_config = BundleConfig(categories=list(CATEGORIES), thresholds=thresholds, temperatures=temperatures, network=network.to_config(),
                                  name=config.name, version=config.version, weight_storage=config.weight_storage, input_encoding=encoding, **windows)
     validation_scores = apply_temperature(validation_logits, numpy.array([temperatures[c] for c in CATEGORIES]))  # (V, C)
-    return FittedTextModel(TextModelBundle(bundle_config, encoder, network), history, validation_scores, len(extra), seconds, coverage)
+    return FittedTextModel(TextModelBundle(bundle_config, encoder, network), history, validation_scores, len(extra), seconds, coverage,
+                           specialists)
+
+
+def _check_specialists(config: TextTrainingConfig) -> None:
+    """A config's ``specialists`` are known categories, each once, on the plain TF-IDF MLP."""
+    if not config.specialists:
+        return
+    unknown = sorted(set(config.specialists) - set(CATEGORIES))
+    if unknown:
+        raise ValueError(f"specialists {unknown} are not categories; choose among {list(CATEGORIES)}")
+    if len(set(config.specialists)) != len(config.specialists):
+        raise ValueError(f"specialists lists a category twice: {config.specialists}")
+    if config.architecture != "tfidf-mlp":
+        raise ValueError(f"specialists read TF-IDF features: use them with architecture 'tfidf-mlp', not {config.architecture!r}")
+    if config.wide:
+        raise ValueError("specialists replace a category's head of the plain MLP; set 'wide' to false to use them")
 
 
 def _fit_tfidf_mlp(config: TextTrainingConfig, train_texts: list[str], train_labels: numpy.ndarray, validation_texts: list[str],
@@ -241,6 +261,7 @@ def _fit_tfidf_mlp(config: TextTrainingConfig, train_texts: list[str], train_lab
     vectorized = time.perf_counter()
 
     network = text_network(train_features.shape[1], len(CATEGORIES), config)
+    original_features, original_labels = train_features, train_labels  # the specialists learn from the real rows, not resampled ones
     loss, train_features, train_labels = training_set(config.imbalance, train_features, train_labels, config.seed)
     loss = with_category_weights(loss, config.category_weights, train_labels)
     optimizer = Adam(network.parameters(), lr=config.lr)
@@ -248,8 +269,16 @@ def _fit_tfidf_mlp(config: TextTrainingConfig, train_texts: list[str], train_lab
                       progress=config.progress, callbacks=[EarlyStopping("val_loss", patience=config.patience)])
     history = trainer.fit(train_features, train_labels, epochs=config.epochs, validation_data=(validation_features, validation_labels))
     trained = time.perf_counter()
+    specialists = [fit_specialist(category, original_features, original_labels[:, CATEGORIES.index(category)], validation_features,
+                                  validation_labels[:, CATEGORIES.index(category)]) for category in config.specialists]
+    network = with_specialists(network, specialists, CATEGORIES)
     validation_logits = numpy.asarray(predict(network, validation_features))
-    return vectorizer, network, history, validation_logits, {"vectorize": round(vectorized - started, 1), "train": round(trained - vectorized, 1)}
+    seconds = {"vectorize": round(vectorized - started, 1), "train": round(trained - vectorized, 1)}
+    if specialists:
+        seconds["specialists"] = round(time.perf_counter() - trained, 1)
+    chosen = [{"category": s.category, "C": s.strength, "validation_log_loss": {str(c): round(loss, 5) for c, loss in s.validation_log_loss.items()},
+               "rows": s.rows} for s in specialists]
+    return vectorizer, network, history, validation_logits, seconds, chosen
 
 
 def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir: str | Path | None = None) -> dict[str, Any]:
@@ -258,12 +287,17 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
 
     started = time.perf_counter()
     with_category_weights(BCEWithLogitsLoss(), config.category_weights, numpy.zeros((0, len(CATEGORIES))))  # a bad name fails before any work
+    _check_specialists(config)
     records, labels, groups, sources = prepare_records(config)
     texts = [record.text for record in records]
     sides = split_records(labels, groups, sources, config)
     fitted = fit_text_model(config, texts, labels, sides["train"], sides["validation"])
-    bundle, history, validation_scores, vectorizer = fitted.bundle, fitted.history, fitted.validation_scores, fitted.bundle.vectorizer
-    bundle.reference = DriftReference.from_predictions(validation_scores, CATEGORIES, [texts[i] for i in sides["validation"]], vectorizer).to_dict()
+    bundle, history, vectorizer = fitted.bundle, fitted.history, fitted.bundle.vectorizer
+    # every figure below (drift reference, holdout) is of the model as saved, its weights rounded to their storage
+    bundle.use_stored_weights()
+    validation_texts = [texts[i] for i in sides["validation"]]
+    validation_scores = bundle.probabilities(validation_texts) if config.weight_storage != "float32" else fitted.validation_scores
+    bundle.reference = DriftReference.from_predictions(validation_scores, CATEGORIES, validation_texts, vectorizer).to_dict()
     holdout = sides["holdout"]
     evaluation = evaluate_bundle_scores(
         bundle, [texts[i] for i in holdout], labels[holdout], sources[holdout], [records[i].original for i in holdout],
@@ -277,6 +311,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
                  "split_sizes": {side: int(len(rows)) for side, rows in sides.items()}, "identity_negatives_added": fitted.identity_negatives_added},
         "training": {"config": asdict(config), "epochs_run": len(history["loss"]),
                      **({"pretrained_embeddings": fitted.embedding_coverage} if fitted.embedding_coverage else {}),
+                     **({"specialists": fitted.specialists} if fitted.specialists else {}),
                      "seconds": {**fitted.seconds, "total": round(time.perf_counter() - started, 1)}},
         "calibration": {"temperatures": bundle.config.temperatures},
         "thresholds": bundle.config.thresholds,

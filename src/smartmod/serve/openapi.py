@@ -81,7 +81,7 @@ def _schemas(settings: ServerSettings, categories: Sequence[str]) -> dict[str, A
                     "properties": {"text": {"type": "string"}, "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
                                    "importance": {"type": "number",
                                                   "description": "Log-odds of the category the word adds (positive) or takes away (negative)."}}}},
-                "spans": {"type": "array", "description": "The character spans judged harmful, in order.", "items": {
+                "spans": {"type": "array", "description": "The character spans judged harmful, in order; empty unless the text is flagged for the explained category.", "items": {
                     "type": "object", "required": ["start", "end", "text"],
                     "properties": {"start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0}, "text": {"type": "string"}}}},
             },
