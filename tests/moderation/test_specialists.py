@@ -35,6 +35,21 @@ def test_logistic_loss_gradient_matches_central_differences(seed, sparse):
     numpy.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_logistic_loss_and_gradient_match_torch(seed):
+    torch = pytest.importorskip("torch")
+    x, y = problem(seed, rows=40, features=6)
+    parameters = numpy.random.default_rng(seed + 20).normal(size=7)
+    loss, gradient = logistic_loss(parameters, x, y, strength=2.5)
+    theirs = torch.tensor(parameters, dtype=torch.float32, requires_grad=True)
+    logits = torch.from_numpy(x.astype(numpy.float32)) @ theirs[:-1] + theirs[-1]
+    torch_loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.from_numpy(y.astype(numpy.float32)), reduction="sum")
+    torch_loss = torch_loss + theirs[:-1].dot(theirs[:-1]) / (2 * 2.5)
+    torch_loss.backward()
+    assert loss == pytest.approx(torch_loss.item(), rel=1e-5)
+    numpy.testing.assert_allclose(gradient, theirs.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_logistic_loss_is_finite_for_huge_logits():
     x, y = numpy.array([[1000.0], [-1000.0]]), numpy.array([0.0, 1.0])
     loss, gradient = logistic_loss(numpy.array([1.0, 0.0]), x, y, 1.0)
