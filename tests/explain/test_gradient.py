@@ -38,13 +38,24 @@ def test_attributions_of_a_dense_first_layer_network_match_central_differences(f
     assert numpy.abs(analytic).max() > 0.01  # the check compared real attributions, not zeros
 
 
-def test_attributions_of_any_other_network_match_central_differences():
+@pytest.mark.parametrize("name, network, reads", [
+    ("wide and deep (a specialist beside the MLP): every branch cut to the text's columns",
+     lambda: Parallel(Dense(12, 3), Sequential(Dense(12, 5), ReLU(), Dense(5, 3))), "columns"),
+    ("a network that does not start with a Dense: the full dense row",
+     lambda: Sequential(ReLU(), Dense(12, 5), ReLU(), Dense(5, 3)), "row"),
+])
+def test_attributions_of_other_networks_match_central_differences(monkeypatch, name, network, reads):
+    from smartmod.explain import gradient
+
     backend.set_default_dtype("float64")
-    network = Parallel(Dense(12, 3), Sequential(Dense(12, 5), ReLU(), Dense(5, 3))).eval()  # wide and deep: the full dense row
+    network = network().eval()
     features = scipy.sparse.random(1, 12, density=0.5, random_state=1, format="csr")  # (1, 12)
+    widths = []
+    monkeypatch.setattr(gradient, "input_gradient", lambda net, x, *args: widths.append(x.shape[1]) or input_gradient(net, x, *args))
     analytic = feature_attributions(network, features, output=2, scale=1.5).toarray()
     numpy.testing.assert_allclose(analytic, central_difference_attributions(network, features.toarray(), 2, 1.5), rtol=1e-6, atol=1e-9)
     assert numpy.count_nonzero(analytic) == features.nnz
+    assert widths == [features.nnz if reads == "columns" else 12], name
 
 
 def test_input_gradient_leaves_no_weight_gradient_and_restores_needs_input_grad(float64_target):

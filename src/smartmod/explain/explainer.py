@@ -51,9 +51,9 @@ class ExplanationMethod:
 
 
 METHODS: dict[str, ExplanationMethod] = {
-    "occlusion": ExplanationMethod(occlusion, span_fraction=0.55),
+    "occlusion": ExplanationMethod(occlusion, span_fraction=0.45),
     "gradient_x_input": ExplanationMethod(gradient_x_input, span_fraction=0.55),
-    "lime": ExplanationMethod(partial(lime, samples=500, seed=0), span_fraction=0.6),
+    "lime": ExplanationMethod(partial(lime, samples=500, seed=0), span_fraction=0.4),
 }
 #: The names ``Moderator.explain`` accepts for ``method``.
 EXPLANATION_METHODS: tuple[str, ...] = tuple(METHODS)

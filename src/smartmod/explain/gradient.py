@@ -7,8 +7,8 @@ from 0 to ``x`` while no unit changes sign: ``f(x) - f(0) ≈ Σ_j x_j ∂f/∂x
 
 The gradient comes from the network's own backward pass (:meth:`Module.backward` with
 ``needs_input_grad``), the same code that trains it. Only the features a text has matter
-(``x_j = 0`` elsewhere), so a network that starts with a :class:`Dense` layer runs with that
-layer cut down to those columns, the rows of ``W`` that meet them: the same outputs and, for
+(``x_j = 0`` elsewhere), so a network that starts with a :class:`Dense` layer (or whose parallel
+branches all do) runs with that layer cut down to those columns, the rows of ``W`` that meet them: the same outputs and, for
 those columns, the same gradients, at a cost in the text's length rather than the vocabulary's
 (the first layer returns no input gradient for a sparse input, and a dense row of all 100,000
 features would make its backward pass write a 100,000 × 128 weight gradient). Any other network
@@ -29,7 +29,7 @@ from smartmod.explain.feature_shares import feature_shares
 from smartmod.explain.target import CategoryLogit
 from smartmod.explain.words import Word
 from smartmod.nn.layers.dense import Dense
-from smartmod.nn.module import Module, Sequential
+from smartmod.nn.module import Module, Parallel, Sequential
 
 __all__ = ["input_gradient", "feature_attributions", "gradient_x_input"]
 
@@ -67,15 +67,22 @@ def input_gradient(network: Module, inputs: numpy.ndarray, output: int, scale: f
 
 
 def _restricted_to_columns(network: Module, columns: numpy.ndarray) -> Module | None:
-    """``network`` reading only the input ``columns`` (its first Dense layer cut to those rows of ``W``), or None if it does not start with one."""
-    if not (isinstance(network, Sequential) and len(network) and isinstance(network[0], Dense)):
-        return None
-    first = network[0]
-    restricted = Dense(columns.size, first.out_features, bias=first.use_bias, init="zeros")
-    restricted.weight.data = first.weight.data[columns]  # (K, H)
-    if first.use_bias:
-        restricted.bias.data = first.bias.data
-    return Sequential(restricted, *list(network)[1:]).eval()  # the later layers are shared, not copied
+    """``network`` reading only the input ``columns``, or None if it cannot: a :class:`Dense` cut
+    to those rows of ``W``; a :class:`Sequential` whose first layer can be cut, cut; a
+    :class:`Parallel` (a specialist or wide path beside the MLP) whose every branch can be, each cut."""
+    if isinstance(network, Dense):
+        restricted = Dense(columns.size, network.out_features, bias=network.use_bias, init="zeros")
+        restricted.weight.data = network.weight.data[columns]  # (K, H)
+        if network.use_bias:
+            restricted.bias.data = network.bias.data
+        return restricted.eval()
+    if isinstance(network, Sequential) and len(network):
+        first = _restricted_to_columns(network[0], columns)
+        return None if first is None else Sequential(first, *list(network)[1:]).eval()  # the later layers are shared, not copied
+    if isinstance(network, Parallel):
+        branches = [_restricted_to_columns(branch, columns) for branch in network]
+        return None if any(branch is None for branch in branches) else Parallel(*branches).eval()
+    return None
 
 
 def feature_attributions(network: Module, features: scipy.sparse.spmatrix, output: int, scale: float = 1.0) -> scipy.sparse.csr_matrix:
