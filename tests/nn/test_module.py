@@ -266,6 +266,16 @@ def test_load_state_dict_copies_so_two_models_loaded_from_one_dict_stay_independ
     assert numpy.array_equal(second[1][1].running_mean, pristine["1.1.running_mean"])
 
 
+def test_load_state_dict_without_copying_keeps_the_arrays_it_was_given_where_they_fit():
+    model = nested_model()
+    state = model.state_dict()
+    state["0.weight"] = state["0.weight"].astype(numpy.float64)  # another dtype: converted, so copied
+    model.load_state_dict(state, copy=False)
+    assert model[0].bias.data is state["0.bias"] and model[1][1].running_mean is state["1.1.running_mean"]
+    assert model[0].weight.data is not state["0.weight"] and model[0].weight.data.dtype == numpy.float32
+    assert not model[0].weight.grad.any() and model[0].weight.grad.shape == model[0].weight.data.shape
+
+
 def test_load_state_dict_keeps_the_model_dtype():
     model = Dense(2, 2)
     model.load_state_dict({name: value.astype(numpy.float64) for name, value in model.state_dict().items()})

@@ -124,7 +124,7 @@ class TextModelBundle:
             _check_input_encoding(config.input_encoding)
             with init.skipped():  # every weight is loaded next
                 network = layer_from_config(config.network)
-            network.load_state_dict(dequantize_state(load_arrays(directory / "weights.npz")))
+            network.load_state_dict(dequantize_state(load_arrays(directory / "weights.npz")), copy=False)  # arrays made for it
         except SerializationError:
             raise
         except (TypeError, KeyError, ValueError) as error:
