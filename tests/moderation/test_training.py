@@ -42,6 +42,7 @@ def test_spam_is_scored_by_its_specialist_in_the_saved_bundle(trained):
     (chosen,) = card["training"]["specialists"]
     assert chosen["category"] == "spam" and chosen["C"] == float(min(chosen["validation_log_loss"], key=chosen["validation_log_loss"].get))
     assert chosen["rows"]["train"] < card["data"]["split_sizes"]["train"]  # the SMS rows only: OLID does not label spam
+    assert "'spam' is learned from one dataset alone (sms-spam)" in " ".join(card["limits"])
     network = Moderator.load(root / "model").bundle.network
     assert isinstance(network, Parallel)
     spam, others = CATEGORIES.index("spam"), [c != "spam" for c in CATEGORIES]

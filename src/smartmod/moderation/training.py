@@ -321,6 +321,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
             _reading_limit(config),
             "Identity terms co-occur with hate in the training data; the card's identity-template figure measures how often benign mentions are flagged.",
             "Labels come from different datasets with different definitions; a category's score is only as consistent as those definitions.",
+            *_single_source_limits(labels, sources),
         ],
     }
     bundle.save(output)
@@ -335,6 +336,16 @@ def _model_description(config: TextTrainingConfig, encoder: Any) -> dict[str, An
     start = "word2vec" if config.embeddings else "random"
     return {"architecture": f"token ids (first {config.max_length} words) → embedding ({config.embedding_dim}, {start} start) → "
                             f"{config.architecture} → {pooling} pooling → one sigmoid per category", "vocabulary": len(encoder.vocabulary_)}
+
+
+def _single_source_limits(labels: numpy.ndarray, sources: numpy.ndarray) -> list[str]:
+    """A limit line for each category that one dataset alone labels (spam: the SMS set)."""
+    lines = []
+    for column, category in enumerate(CATEGORIES):
+        labeling = sorted(set(sources[~numpy.isnan(labels[:, column])].tolist()))
+        if len(labeling) == 1:
+            lines.append(f"'{category}' is learned from one dataset alone ({labeling[0]}); how it carries to other kinds of text was not measured.")
+    return lines
 
 
 def _reading_limit(config: TextTrainingConfig) -> str:
