@@ -173,16 +173,23 @@ def test_gradient_norms_through_time_measure_the_input_gradient_and_keep_paramet
 
 
 def test_bidirectional_gives_the_same_result_with_its_directions_side_by_side_or_in_turn(monkeypatch):
+    import threading
+
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from smartmod.nn.layers import bidirectional
+    from smartmod.nn import parallel
 
     layer = Bidirectional(LSTM(3, 4))
     x, grad_output = normal((2, 5, 3), 4).astype(numpy.float32), normal((2, 5, 8), 5).astype(numpy.float32)
+    threads = set()
+    step = LSTM.forward
+    monkeypatch.setattr(LSTM, "forward", lambda self, *args, **kwargs: threads.add(threading.current_thread().name) or step(self, *args, **kwargs))
     with threadpoolctl.threadpool_limits(2, user_api="blas"):  # two threads allowed: the directions go side by side
         side_by_side = layer(x), layer.backward(grad_output)
-    assert "thread" in bidirectional._side_by_side, "the second direction did not get its own thread"
-    monkeypatch.setattr(bidirectional, "ThreadpoolController", None)  # no threadpoolctl: one after the other
+    assert len(threads) == 2, f"the two directions ran on {threads}, not on two threads"
+    monkeypatch.setattr(parallel, "ThreadpoolController", None)  # no threadpoolctl: one after the other
+    threads.clear()
     in_turn = layer(x), layer.backward(grad_output)
+    assert len(threads) == 1
     for mine, expected in zip(side_by_side, in_turn):
         numpy.testing.assert_array_equal(mine, expected)
 

@@ -10,49 +10,30 @@ releases the GIL inside its loops and BLAS calls, so two Python threads keep two
 the whole time loop, gate arithmetic included. Multi-threaded BLAS alone would parallelize only
 the GEMMs, and the small per-step GEMMs poorly: each splits 64 rows between threads that must
 meet after a few microseconds, which stalls whenever another process holds a core. Meanwhile
-BLAS is held to one thread (with threadpoolctl), so the two loops do not fight over the cores.
-The directions run one after the other when BLAS may use only one thread, when threadpoolctl is
-not installed, and on the GPU.
+BLAS is held to one thread (with threadpoolctl), so the two loops do not fight over the cores
+(:func:`smartmod.nn.parallel.over_batch`, the directions as its two rows). The directions run
+one after the other when BLAS may use only one thread, when threadpoolctl is not installed, and
+on the GPU.
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+import itertools
 from typing import Any, Callable
 
-from smartmod.nn import backend
+from smartmod.nn import backend, parallel
 from smartmod.nn.layers.recurrent import Recurrent
 from smartmod.nn.module import Module, layer_from_config
 
-try:
-    from threadpoolctl import ThreadpoolController
-except ImportError:  # optional: without it the two directions run one after the other
-    ThreadpoolController = None
-
 __all__ = ["Bidirectional"]
-
-_side_by_side: dict[str, Any] = {}  # the BLAS controller and the second thread, made on first use
-# A forked child inherits the executor but not its thread: it would wait forever on work no
-# thread takes. The child forgets both and makes its own on first use.
-os.register_at_fork(after_in_child=_side_by_side.clear)
 
 
 def _run_both(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
-    """``(first(), second())``, computed at once on two cores when BLAS was allowed two threads."""
-    if ThreadpoolController is None or backend.backend_name() != "numpy":
-        return first(), second()
-    if not _side_by_side:
-        _side_by_side["blas"] = ThreadpoolController().select(user_api="blas")
-        _side_by_side["thread"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smartmod-bidirectional")
-    blas = _side_by_side["blas"]
-    if max((library.num_threads for library in blas.lib_controllers), default=1) < 2:
-        return first(), second()
-    with blas.limit(limits=1):
-        pending = _side_by_side["thread"].submit(second)
-        try:
-            result = first()
-        finally:
-            other = pending.result()  # waits even when first() raised, before BLAS threads return
+    """``(first(), second())``, computed at once on two cores when BLAS may use two threads: the
+    two directions are the two "rows" :func:`parallel.over_batch` splits (BLAS held to one
+    thread while they run; one after the other on one thread, without threadpoolctl, on the GPU)."""
+    directions = (first, second)
+    done = parallel.over_batch(lambda start, stop: [run() for run in directions[start:stop]], 2, parallel.MIN_ELEMENTS)
+    result, other = itertools.chain.from_iterable(done)
     return result, other
 
 
