@@ -73,7 +73,7 @@ def _cycle_collected_by_one_batch() -> tuple[bool, bool, bool]:
     alive = weakref.ref(cycle)
     del cycle
     before = alive() is not None
-    batch._run_batch((0, 2))
+    batch._run_batch_in_worker((0, 2))
     return automatic, before, alive() is None
 
 

@@ -54,10 +54,16 @@ def _run_batch(bounds: tuple[int, int]) -> tuple[numpy.ndarray, bytes | None]:
     """The scores of ``texts[start:stop]`` and, when the job formats rows, those rows encoded."""
     start, stop = bounds
     scores = _job.moderator.scores(_job.texts[start:stop])
-    rows = None if _job.fmt is None else encode_rows(_scored_frame(_job.frame.iloc[start:stop], _job.moderator, scores), _job.fmt, header=False)
-    if not gc.isenabled():  # a worker process (see _init_worker)
-        gc.collect(1)
-    return scores, rows
+    if _job.fmt is None:
+        return scores, None
+    return scores, encode_rows(_scored_frame(_job.frame.iloc[start:stop], _job.moderator, scores), _job.fmt, header=False)
+
+
+def _run_batch_in_worker(bounds: tuple[int, int]) -> tuple[numpy.ndarray, bytes | None]:
+    """:func:`_run_batch` in a worker process, then the garbage of that batch collected (see :func:`_init_worker`)."""
+    result = _run_batch(bounds)
+    gc.collect(1)
+    return result
 
 
 def _scored_frame(frame: pandas.DataFrame, moderator: Moderator, scores: numpy.ndarray) -> pandas.DataFrame:
@@ -83,7 +89,7 @@ def _batches(job: _Job, batch_size: int, workers: int) -> Iterator[tuple[int, nu
         gc.freeze()  # the parent's objects out of the workers' collections: no copy-on-write of their pages
         try:
             with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(job,)) as pool:
-                for (start, _), (scores, rows) in zip(bounds, pool.imap(_run_batch, bounds)):
+                for (start, _), (scores, rows) in zip(bounds, pool.imap(_run_batch_in_worker, bounds)):
                     yield start, scores, rows
         finally:
             if not caller_froze:

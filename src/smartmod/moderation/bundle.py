@@ -87,11 +87,14 @@ class TextModelBundle:
 
         return sigmoid(self.logits(texts) * self._inverse_temperature)
 
-    def use_stored_weights(self) -> None:
+    def use_stored_weights(self) -> bool:
         """Give the network the weights saving and loading it would give (int8 or float16
-        storage rounds them), so scores computed before saving are the saved model's."""
-        if self.config.weight_storage != "float32":
-            self.network.load_state_dict(dequantize_state(quantize_state(self.network.state_dict(), self.config.weight_storage)))
+        storage rounds them), so scores computed before saving are the saved model's.
+        Returns whether that changed them (False for float32 storage)."""
+        if self.config.weight_storage == "float32":
+            return False
+        self.network.load_state_dict(dequantize_state(quantize_state(self.network.state_dict(), self.config.weight_storage)), copy=False)
+        return True
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)

@@ -28,6 +28,7 @@ import numpy
 import scipy.sparse
 
 from smartmod.nn import Dense, Module, Parallel, Sequential
+from smartmod.nn.layers.activations import sigmoid
 
 __all__ = ["STRENGTHS", "Specialist", "logistic_loss", "fit_logistic_regression", "fit_specialist", "with_specialists"]
 
@@ -51,7 +52,7 @@ def logistic_loss(parameters: numpy.ndarray, features: Any, targets: numpy.ndarr
     weights, bias = parameters[:-1], parameters[-1]
     logits = features @ weights + bias  # (N,)
     loss = float(numpy.sum(numpy.logaddexp(0.0, logits) - targets * logits) + weights @ weights / (2 * strength))
-    residual = _sigmoid(logits) - targets  # (N,)
+    residual = sigmoid(logits) - targets  # (N,)
     gradient = numpy.empty_like(parameters)
     gradient[:-1] = features.T @ residual + weights / strength
     gradient[-1] = residual.sum()
@@ -122,12 +123,3 @@ def with_specialists(network: Module, specialists: Sequence[Specialist], categor
             head.bias.data[column] = 0
     return Parallel(linear, network)
 
-
-def _sigmoid(z: numpy.ndarray) -> numpy.ndarray:
-    """σ(z) without overflow for large |z|."""
-    out = numpy.empty_like(z)
-    positive = z >= 0
-    out[positive] = 1 / (1 + numpy.exp(-z[positive]))
-    exp_z = numpy.exp(z[~positive])
-    out[~positive] = exp_z / (1 + exp_z)
-    return out

@@ -294,9 +294,8 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     fitted = fit_text_model(config, texts, labels, sides["train"], sides["validation"])
     bundle, history, vectorizer = fitted.bundle, fitted.history, fitted.bundle.vectorizer
     # every figure below (drift reference, holdout) is of the model as saved, its weights rounded to their storage
-    bundle.use_stored_weights()
     validation_texts = [texts[i] for i in sides["validation"]]
-    validation_scores = bundle.probabilities(validation_texts) if config.weight_storage != "float32" else fitted.validation_scores
+    validation_scores = bundle.probabilities(validation_texts) if bundle.use_stored_weights() else fitted.validation_scores
     bundle.reference = DriftReference.from_predictions(validation_scores, CATEGORIES, validation_texts, vectorizer).to_dict()
     holdout = sides["holdout"]
     evaluation = evaluate_bundle_scores(
