@@ -17,6 +17,7 @@ from typing import Any
 
 from smartmod.nn import backend, parallel
 from smartmod.nn.init import get_initializer, zeros
+from smartmod.nn.layers import conv_rows
 from smartmod.nn.layers.im2col import ConvGeometry, Workspace, col2im, im2col
 from smartmod.nn.module import Module, Parameter
 
@@ -180,9 +181,14 @@ class Conv2d(Module):
         self._input_shape = image.shape
         n, height, width, _ = image.shape
         rows, cols = self.geometry.output_size(height, width)
-        self._columns = im2col(image, self.geometry, self.groups, self._workspace)  # (M, G, L)
-        y = xp.empty((n, rows, cols, self.out_channels), dtype=self._columns.dtype)  # (N, H', W', K)
-        grouped_product(self._columns, kernel_matrix(self._grouped_weight()), y.reshape(-1, self.groups, self.out_channels // self.groups))
+        y = xp.empty((n, rows, cols, self.out_channels), dtype=image.dtype)  # (N, H', W', K)
+        self._by_rows = conv_rows.applies(self.geometry, self.groups, image) and _transposed_geometry(self.geometry) is not None
+        if self._by_rows:  # no column matrix: backward unfolds the input again
+            self._input, self._columns = image, None
+            conv_rows.convolve(image, conv_rows.kernel_rows(self.weight.data), self.geometry, y)
+        else:
+            self._input, self._columns = None, im2col(image, self.geometry, self.groups, self._workspace)  # (M, G, L)
+            grouped_product(self._columns, kernel_matrix(self._grouped_weight()), y.reshape(-1, self.groups, self.out_channels // self.groups))
         if self.use_bias:
             y += self.bias.data
         return channels_first(y)  # (N, K, H', W')
@@ -193,9 +199,13 @@ class Conv2d(Module):
         if self.use_bias:
             self.bias.grad += grad.sum(axis=0)
         grad_groups = grad.reshape(-1, self.groups, self.out_channels // self.groups)  # (M, G, K/G)
-        grad_kernel = transposed_product(self._columns, grad_groups)  # ∂W = Cᵀ ∂Y, (G, L, K/G)
         k, per_group, kh, kw = self.weight.data.shape
-        self.weight.grad += grad_kernel.reshape(self.groups, kh, kw, per_group, k // self.groups).transpose(0, 4, 3, 1, 2).reshape(self.weight.data.shape)
+        if self._by_rows:
+            grad_kernel = conv_rows.kernel_gradient(self._input, grad.reshape(n, rows, cols, k), self.geometry)  # (kh, kw·C, K)
+            self.weight.grad += grad_kernel.reshape(kh, kw, per_group, k).transpose(3, 2, 0, 1)
+        else:
+            grad_kernel = transposed_product(self._columns, grad_groups)  # ∂W = Cᵀ ∂Y, (G, L, K/G)
+            self.weight.grad += grad_kernel.reshape(self.groups, kh, kw, per_group, k // self.groups).transpose(0, 4, 3, 1, 2).reshape(self.weight.data.shape)
         if not self.needs_input_grad:
             return None  # the input is data: no gradient flows into it
         return channels_first(self._input_gradient(grad_groups))  # (N, C_in, H, W)
@@ -218,6 +228,10 @@ class Conv2d(Module):
         n, height, width, _ = self._input_shape
         rows, cols = geometry.output_size(height, width)
         grad_image = grad_groups.reshape(n, rows, cols, self.out_channels)  # (N, H', W', K)
+        if self._by_rows:
+            flipped = self.weight.data[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C_in, K, kh, kw)
+            grad_input = xp.empty(self._input_shape, dtype=grad_image.dtype)
+            return conv_rows.convolve(grad_image, conv_rows.kernel_rows(flipped), transposed, grad_input, name="gradient")
         workspace = _GRADIENT_WORKSPACES.setdefault((grad_image.shape, grad_image.dtype.str, transposed), Workspace())
         grad_columns = im2col(grad_image, transposed, self.groups, workspace)  # (M_in, G, kh·kw·K/G)
         flipped = self._grouped_weight()[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)  # (G, C_in/G, K/G, kh, kw)
