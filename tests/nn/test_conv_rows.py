@@ -108,10 +108,9 @@ def test_the_workspace_of_each_thread_keeps_zero_borders_between_calls():
     assert backend.backend_name() == "numpy"
 
 
-def test_layers_whose_scratch_arrays_have_one_shape_but_different_zeros_do_not_share_them():
+def test_layers_whose_padded_inputs_have_one_shape_but_different_borders_do_not_share_them():
     """A (7, 3) window padded by (3, 1) around a 3x4 map and a 3x3 one padded by 1 around a 7x4
-    map both pad to 9x6 and both lay ∂y into 9 rows of 4: each must see zeros in its own border,
-    and in ∂y's rows below its own output (3 rows for one, 7 for the other)."""
+    map both pad to 9x6: each must see zeros in its own border."""
     wide, narrow = randomize_parameters(Conv2d(1, 1, (7, 3), padding=(3, 1))), randomize_parameters(Conv2d(1, 1, 3, padding=1))
     small, large = (numpy.random.default_rng(4).normal(size=(2, 1, rows, 4)) for rows in (3, 7))
     alone = run(wide, small, small[:, :, ::-1])
