@@ -32,6 +32,7 @@ from smartmod.nn import (
 )
 from smartmod.nn.gradcheck import GradcheckError, gradcheck, numerical_gradient
 from smartmod.nn.module import Module
+from smartmod.nn.layers import normalization
 
 # Values of magnitude 50 make the checked sum Σ y·g carry a rounding error of about
 # n · 50 · 1e-16 / 2e-6 ≈ 1e-7 for the n ≤ 60 elements here, the default atol: allow 1e-6.
@@ -303,3 +304,22 @@ def test_parallel_adds_every_branchs_gradient(seed, batch):
 def test_sequential_of_embedding_and_dense_checks_every_parameter():
     model = randomize_parameters(Sequential(Embedding(7, 3, padding_idx=None), Dense(3, 2), Tanh()))
     assert gradcheck(model, numpy.array([[0, 6, 6], [2, 2, 1]]))
+
+
+@pytest.mark.parametrize("shape", [(7, 16, 1, 1), (4, 16, 3, 5), (2, 3, 7, 11), (6, 300), (5, 2, 13)])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_batch_norm_on_rows_side_by_side_equals_row_by_row(shape, mode, monkeypatch):
+    """BatchNorm runs on r rows of its feature matrix side by side (r·C numbers a row, r dividing M):
+    the same numbers as one row at a time, for M prime, C over 256 and every layout of x."""
+    rng = numpy.random.default_rng(5)
+    x, grad = rng.normal(size=shape), rng.normal(size=shape)
+
+    def run() -> list:
+        layer = getattr(randomize_parameters(BatchNorm(shape[1]), seed=6), mode)()
+        y = layer(x)
+        return [y, layer.backward(grad), layer.weight.grad, layer.bias.grad, layer.running_mean, layer.running_var]
+
+    side_by_side = run()
+    monkeypatch.setattr(normalization, "_WIDE_ROW", 1)
+    for a, b in zip(side_by_side, run()):
+        numpy.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

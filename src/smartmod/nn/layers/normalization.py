@@ -38,6 +38,31 @@ def _feature_columns(x: Any) -> Any:
     return backend.get_array_module(x).moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
+# Each per-feature vector is broadcast along rows of at least this many numbers: NumPy's inner
+# loop runs along one row, so rows of 16 features would cost a loop start every 16 numbers.
+_WIDE_ROW = 256
+
+
+def _widened(columns: Any) -> tuple[Any, int]:
+    """The (M, C) feature matrix as (M / r, r·C) — r consecutive rows side by side, a view of
+    the same memory when it is contiguous — and r: the largest r ≤ 256 / C dividing M (1 when C ≥ 256)."""
+    m, c = columns.shape
+    r = max(1, _WIDE_ROW // c)
+    while m % r:
+        r -= 1
+    return columns.reshape(m // r, r * c), r
+
+
+def _tiled(vector: Any, r: int) -> Any:
+    """A per-feature vector (C,) repeated for the r rows side by side of :func:`_widened`, or a scalar as it is."""
+    return backend.get_array_module(vector).tile(vector, r) if getattr(vector, "ndim", 0) == 1 and r > 1 else vector
+
+
+def _folded(sums: Any, r: int) -> Any:
+    """Per-feature sums (C,) from sums over the widened columns (r·C,)."""
+    return sums.reshape(r, -1).sum(axis=0) if r > 1 else sums
+
+
 class BatchNorm(Module):
     """Normalize each feature (axis 1) over the batch and any further axes.
 
@@ -73,58 +98,62 @@ class BatchNorm(Module):
         m = columns.shape[0]
         self._shape = xp.moveaxis(x, 1, -1).shape
         self._batch_statistics = self.training  # backward must follow the mode forward used
+        wide, r = _widened(columns)  # (M / r, r·C): every pass below runs on it
         if self.training:
             if m < 2:
                 raise ValueError("BatchNorm in training needs more than one value per feature; use a batch of 2 or more, or eval()")
-            mean = _column_sums(columns) / m  # (C,)
+            mean = _folded(_column_sums(wide), r) / m  # (C,)
         else:
             mean, var = self.running_mean, self.running_var
-        self._x_hat = xp.empty(columns.shape, dtype=columns.dtype)  # (M, C)
+        self._x_hat = xp.empty(wide.shape, dtype=columns.dtype)  # (M / r, r·C)
+        wide_mean = _tiled(mean, r)
 
         def centre(start: int, stop: int) -> Any:  # x - μ, and Σ (x - μ)² over these rows
             rows = self._x_hat[start:stop]
-            xp.subtract(columns[start:stop], mean, out=rows)
+            xp.subtract(wide[start:stop], wide_mean, out=rows)
             return xp.einsum("mc,mc->c", rows, rows) if self.training else None
 
-        squares = parallel.over_batch(centre, m, columns.size)  # centred first: two passes keep the variance accurate
+        squares = parallel.over_batch(centre, wide.shape[0], wide.size)  # centred first: two passes keep the variance accurate
         if self.training:
-            var = sum(squares) / m
+            var = _folded(sum(squares), r) / m
             self.set_buffer("running_mean", (1 - self.momentum) * self.running_mean + self.momentum * mean)
             self.set_buffer("running_var", (1 - self.momentum) * self.running_var + self.momentum * var * (m / (m - 1)))
         self._inv_std = (1 / xp.sqrt(var + self.eps)).astype(columns.dtype)  # (C,)
-        weight, bias = self._scale_and_shift()
-        y = xp.empty(columns.shape, dtype=columns.dtype)  # (M, C)
+        weight, bias = (_tiled(value, r) for value in self._scale_and_shift())
+        inv_std = _tiled(self._inv_std, r)
+        y = xp.empty(wide.shape, dtype=columns.dtype)
 
         def scale(start: int, stop: int) -> None:  # x̂ = (x - μ) / σ and y = γ x̂ + β
             rows = self._x_hat[start:stop]
-            rows *= self._inv_std
+            rows *= inv_std
             xp.multiply(rows, weight, out=y[start:stop])
             y[start:stop] += bias
 
-        parallel.over_batch(scale, m, columns.size)
+        parallel.over_batch(scale, wide.shape[0], wide.size)
         return xp.moveaxis(y.reshape(self._shape), -1, 1)  # (N, C, ...), features fastest in memory
 
     def backward(self, grad_output: Any) -> Any:
         xp = backend.get_array_module(grad_output)
-        grad = _feature_columns(grad_output)  # (M, C)
-        m = grad.shape[0]
-        ones = xp.ones(m, dtype=grad.dtype)
+        columns = _feature_columns(grad_output)  # (M, C)
+        m = columns.shape[0]
+        grad, r = _widened(columns)  # (M / r, r·C), as x̂ was kept
+        ones = xp.ones(grad.shape[0], dtype=grad.dtype)
 
         def sums(start: int, stop: int) -> Any:  # Σ g and Σ g x̂ over these rows
             rows = grad[start:stop]
             return ones[start:stop] @ rows, xp.einsum("mc,mc->c", rows, self._x_hat[start:stop])
 
-        partials = parallel.over_batch(sums, m, grad.size)
-        sum_g, sum_g_x_hat = (sum(partial[i] for partial in partials) for i in (0, 1))  # (C,) each
+        partials = parallel.over_batch(sums, grad.shape[0], grad.size)
+        sum_g, sum_g_x_hat = (_folded(sum(partial[i] for partial in partials), r) for i in (0, 1))  # (C,) each
         weight, _ = self._scale_and_shift()
         if self.affine:
             self.weight.grad += sum_g_x_hat
             self.bias.grad += sum_g
-        scale = weight * self._inv_std  # γ / σ, (C,)
+        scale = _tiled(weight * self._inv_std, r)  # γ / σ, (C,) repeated
         grad_input = xp.empty(grad.shape, dtype=grad.dtype)
         # dx = γ/σ (g - x̂ Σ(g x̂) / m - Σg / m) with batch statistics; running statistics are
         # constants, and dx = γ/σ g
-        x_hat_share, constant_share = sum_g_x_hat / m, sum_g / m
+        x_hat_share, constant_share = _tiled(sum_g_x_hat / m, r), _tiled(sum_g / m, r)
 
         def input_gradient(start: int, stop: int) -> None:
             rows = grad_input[start:stop]
@@ -136,7 +165,7 @@ class BatchNorm(Module):
             else:
                 xp.multiply(grad[start:stop], scale, out=rows)
 
-        parallel.over_batch(input_gradient, m, grad.size)
+        parallel.over_batch(input_gradient, grad.shape[0], grad.size)
         return xp.moveaxis(grad_input.reshape(self._shape), -1, 1)  # (N, C, ...)
 
     def get_config(self) -> dict[str, Any]:
