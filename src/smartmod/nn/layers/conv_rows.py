@@ -20,10 +20,10 @@ instead of keeping it. The input gradient at stride 1 is itself such a convoluti
 padded, with the kernel flipped in space and its channels swapped; see
 :meth:`~smartmod.nn.Conv2d._input_gradient`).
 
-On the CPU of ``bench/cnn_speed.py`` this made a 16-channel 3×3 layer's forward and backward
-about 2.5x faster than im2col of the whole batch. For strided rows, channel groups, 1×1 kernels
-(no copy to save) and the GPU (where one big product is what the device wants), the layer keeps
-im2col.
+It took ResNet-20's training step (``bench/cnn_speed.py``, two cores) from 521 to 338-374 ms,
+PyTorch's 260-285. For strided layers, channel groups, 1×1
+kernels (no copy to save) and the GPU (where one big product is what the device wants), the
+layer keeps im2col.
 """
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from smartmod.nn.layers.im2col import ConvGeometry, Workspace
 
 __all__ = ["applies", "kernel_rows", "convolve", "kernel_gradient"]
 
-# A chunk's width-unfolded input stays under this many bytes: with the chunk's input and
-# output it fits the per-core share of the cache (the products ran fastest at 1-4 MB).
+# A chunk's width-unfolded input stays under this many bytes, so that it is still in cache when
+# the products read it (ResNet-20's step, bench/cnn_speed.py: 1-2 MB fastest, 4 and 8 MB slower).
 CHUNK_BYTES = 2 << 20
 
 _local = threading.local()  # each thread's scratch arrays: slices run at once
@@ -61,36 +61,31 @@ def kernel_rows(weight: Any) -> Any:
     return weight.transpose(2, 3, 1, 0).reshape(kh, kw * c, k)
 
 
-def _chunk_size(geometry: ConvGeometry, padded_shape: tuple[int, int, int, int], cols: int, itemsize: int) -> int:
-    _, padded_rows, _, channels = padded_shape
-    return max(1, CHUNK_BYTES // (padded_rows * cols * geometry.kernel_size[1] * channels * itemsize))
-
-
 def _unfolded(x: Any, geometry: ConvGeometry, start: int, stop: int, name: str) -> Any:
     """U of images ``start`` to ``stop`` of x (N, H, W, C): (n, Hp, W', kw·C), in this thread's scratch."""
     xp = backend.get_array_module(x)
     n, height, width, channels = stop - start, *x.shape[1:]
     (top, bottom), (left, right) = geometry.padding
-    kw, s_w, d_w = geometry.kernel_size[1], geometry.stride[1], geometry.dilation[1]
+    kw, d_w = geometry.kernel_size[1], geometry.dilation[1]
     padded_shape = (n, top + height + bottom, left + width + right, channels)
-    cols = (padded_shape[2] - d_w * (kw - 1) - 1) // s_w + 1
+    cols = geometry.output_size(height, width)[1]
     scratch = _scratch()
     # borders stay 0: the key names where the interior lies, which is all that is ever written
     padded = scratch.get(f"{name} padded {padded_shape} {geometry.padding}", padded_shape, x.dtype, fill=0.0)
     padded[:, top:top + height, left:left + width] = x[start:stop]
-    s_n, s_h, s_wp, s_c = padded.strides
+    s_n, s_h, s_w, s_c = padded.strides
     shape = (n, padded_shape[1], cols, kw, channels)
     unfolded = scratch.get(f"{name} unfolded {shape}", shape, x.dtype)
-    unfolded[...] = xp.lib.stride_tricks.as_strided(padded, shape, (s_n, s_h, s_wp * s_w, s_wp * d_w, s_c), writeable=False)
+    unfolded[...] = xp.lib.stride_tricks.as_strided(padded, shape, (s_n, s_h, s_w, s_w * d_w, s_c), writeable=False)
     return unfolded.reshape(n, padded_shape[1], cols, kw * channels)
 
 
 def _chunks(geometry: ConvGeometry, x: Any, start: int, stop: int) -> list[tuple[int, int]]:
-    (top, bottom), (left, right) = geometry.padding
-    n, height, width, channels = x.shape
-    kw, s_w, d_w = geometry.kernel_size[1], geometry.stride[1], geometry.dilation[1]
-    cols = (width + left + right - d_w * (kw - 1) - 1) // s_w + 1
-    size = _chunk_size(geometry, (n, height + top + bottom, width + left + right, channels), cols, x.itemsize)
+    """Consecutive ranges of images ``start`` to ``stop`` whose U holds at most :data:`CHUNK_BYTES` (one image at least)."""
+    _, height, width, channels = x.shape
+    (top, bottom), _ = geometry.padding
+    per_image = (top + height + bottom) * geometry.output_size(height, width)[1] * geometry.kernel_size[1] * channels * x.itemsize
+    size = max(1, CHUNK_BYTES // per_image)
     return [(first, min(first + size, stop)) for first in range(start, stop, size)]
 
 
