@@ -75,6 +75,9 @@ class BatchNorm(Module):
     products or per-row-slice sums, so each statistic costs one pass over the data, and the output
     keeps the memory layout of that matrix (channels-last for images). Every pass writes into
     arrays made once per call, its rows split between threads (:mod:`smartmod.nn.parallel`).
+    With few features the passes run on r rows side by side, (M / r, r·C), the per-feature
+    vectors repeated r times: the same memory, but NumPy's inner loop then runs along 256
+    numbers instead of C, and starts a sixteenth as often for 16 channels.
     """
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True):
