@@ -108,3 +108,32 @@ def test_a_run_directory_is_never_overwritten_and_resumes_only_with_its_own_sett
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300)  # --resume alone: the saved settings
     assert finished.returncode == 0, finished.stderr
     assert json.loads(finished.stdout)["dataset"] == "mnist"
+
+
+def test_channel_statistics_hold_over_tens_of_millions_of_values():
+    """46 million values a channel, as CIFAR-10's training images: a float32 mean over the image
+    axes stalls there (it gave 0.364 for every channel); the integers' own sums are the reference."""
+    from smartmod.vision.training import channel_statistics
+
+    rng = numpy.random.default_rng(0)
+    images = numpy.empty((45_000, 32, 32, 2), dtype=numpy.uint8)
+    images[..., 0] = 200
+    images[..., 1] = rng.integers(0, 256, size=images.shape[:3], dtype=numpy.uint8)
+    mean, std = channel_statistics(images)
+    values = images[..., 1].astype(numpy.int64)
+    count = values.size
+    expected_mean = values.sum() / count / 255
+    expected_std = numpy.sqrt((values ** 2).sum() / count / 255 ** 2 - expected_mean ** 2)
+    numpy.testing.assert_allclose(mean, [200 / 255, expected_mean], rtol=1e-6)
+    numpy.testing.assert_allclose(std, [1e-6, expected_std + 1e-6], rtol=1e-5, atol=1e-6)
+    assert mean.dtype == std.dtype == numpy.float32
+
+
+def test_channel_statistics_of_a_small_batch_match_numpy_in_float64():
+    from smartmod.vision.training import channel_statistics
+
+    images = numpy.random.default_rng(1).integers(0, 256, size=(5, 3, 4, 3), dtype=numpy.uint8)
+    scaled = images.astype(numpy.float64) / 255
+    mean, std = channel_statistics(images, chunk=2)
+    numpy.testing.assert_allclose(mean, scaled.mean(axis=(0, 1, 2)), rtol=1e-6)
+    numpy.testing.assert_allclose(std, scaled.std(axis=(0, 1, 2)) + 1e-6, rtol=1e-5)
