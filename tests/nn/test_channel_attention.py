@@ -63,3 +63,24 @@ def test_a_gate_on_data_still_trains_its_weights():
 def test_errors_say_what_was_expected(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("shape", [(3, 16, 4, 4), (2, 5, 7, 1), (2, 300, 2, 3), (4, 3, 13, 11)])
+@pytest.mark.parametrize("channels_last", [True, False])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_channel_scaling_and_dots_over_pixels_side_by_side(shape, channels_last, threads, monkeypatch):
+    """scale_channels and channel_dots run on r pixels side by side: the plain broadcasts'
+    numbers for any H·W (prime too), any channel count and either memory layout."""
+    from smartmod.nn import parallel
+    from smartmod.nn.layers.channel_attention import channel_dots, scale_channels
+
+    monkeypatch.setattr(parallel, "threads", lambda: threads)
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 0)
+    rng = numpy.random.default_rng(9)
+    x, g = rng.normal(size=shape), rng.normal(size=shape)
+    if channels_last:
+        x, g = (numpy.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) for a in (x, g))
+    gate, shift = rng.normal(size=shape[:2]), rng.normal(size=shape[:2])
+    numpy.testing.assert_allclose(scale_channels(x, gate), x * gate[:, :, None, None], rtol=1e-12, atol=0)
+    numpy.testing.assert_allclose(scale_channels(x, gate, shift), x * gate[:, :, None, None] + shift[:, :, None, None], rtol=1e-12, atol=1e-15)
+    numpy.testing.assert_allclose(channel_dots(g, x), (g * x).sum(axis=(2, 3)), rtol=1e-10, atol=1e-12)
