@@ -64,11 +64,12 @@ def torch_network(name: str):
     return nn.Sequential(*conv_bn(3, 16), nn.ReLU(), *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, CLASSES))
 
 
-def smartmod_step(name: str, images, labels):
+def training_step(model, images, labels):
+    """One training step of a smartmod network on a fixed batch: forward, softmax cross-entropy,
+    backward, SGD with momentum 0.9."""
     from smartmod.nn.losses import CrossEntropyLoss
     from smartmod.nn.optim import SGD
 
-    model = smartmod_network(name)
     loss, optimizer = CrossEntropyLoss(), SGD(model.parameters(), lr=0.05, momentum=0.9)
 
     def step() -> None:
@@ -77,7 +78,12 @@ def smartmod_step(name: str, images, labels):
         model.backward(loss.backward())
         optimizer.step()
 
-    return model, step
+    return step
+
+
+def smartmod_step(name: str, images, labels):
+    model = smartmod_network(name)
+    return model, training_step(model, images, labels)
 
 
 def torch_step(name: str, images, labels):

@@ -59,23 +59,14 @@ def batch_norm(repeats: int) -> None:
 def resnet_steps(steps: int) -> None:
     import numpy
 
-    from smartmod.nn.losses import CrossEntropyLoss
-    from smartmod.nn.optim import SGD
+    from cnn_speed import training_step
     from smartmod.vision.resnet import cifar_resnet
 
     rng = numpy.random.default_rng(0)
     images, labels = rng.normal(size=(128, 3, 32, 32)).astype(numpy.float32), rng.integers(0, 10, 128)
     print("ResNet-20 training step, batch 128 (ms):")
     for attention in (None, "se", "cbam"):
-        model = cifar_resnet(20, attention=attention)
-        loss, optimizer = CrossEntropyLoss(), SGD(model.parameters(), lr=0.05, momentum=0.9)
-
-        def step() -> None:
-            optimizer.zero_grad()
-            loss.forward(model.forward(images), labels)
-            model.backward(loss.backward())
-            optimizer.step()
-
+        step = training_step(cifar_resnet(20, attention=attention), images, labels)
         print(f"  {attention or 'plain':5s} {median_ms(step, steps):7.1f}")
 
 

@@ -18,10 +18,11 @@ from smartmod.nn import backend, parallel
 from smartmod.nn.layers.activations import ReLU, Sigmoid
 from smartmod.nn.layers.conv import Conv2d, channels_first, channels_last
 from smartmod.nn.layers.dense import Dense
+from smartmod.nn.layers.normalization import rows_side_by_side
 from smartmod.nn.layers.pooling import GlobalAvgPool2d, GlobalMaxPool2d
 from smartmod.nn.module import Module, Sequential
 
-__all__ = ["SqueezeExcitation", "ChannelAttention", "SpatialAttention", "CBAM"]
+__all__ = ["SqueezeExcitation", "ChannelAttention", "SpatialAttention", "CBAM", "scale_channels", "channel_dots"]
 
 
 def _bottleneck_mlp(channels: int, reduction: int, name: str) -> list[Module]:
@@ -34,13 +35,11 @@ def _bottleneck_mlp(channels: int, reduction: int, name: str) -> list[Module]:
 
 def _pixel_rows(x: Any) -> tuple[Any, int]:
     """x (N, C, H, W) as (N, H·W / r, r·C): each image's pixels, r of them side by side (a view of
-    channels-last memory), r ≤ 256 / C dividing H·W; and r. A per-channel vector repeated r times
-    then broadcasts along rows of about 256 numbers instead of C, the loop NumPy runs fastest."""
+    channels-last memory; r from :func:`~smartmod.nn.layers.normalization.rows_side_by_side`), and r.
+    A per-channel vector repeated r times then broadcasts along rows of about 256 numbers instead of C."""
     n, channels = x.shape[:2]
     pixels = channels_last(x).reshape(n, -1, channels)
-    r = max(1, 256 // channels)
-    while pixels.shape[1] % r:
-        r -= 1
+    r = rows_side_by_side(pixels.shape[1], channels)
     return pixels.reshape(n, -1, r * channels), r
 
 

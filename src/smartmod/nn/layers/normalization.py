@@ -13,7 +13,7 @@ from smartmod.nn import backend, parallel
 from smartmod.nn.init import ones, zeros
 from smartmod.nn.module import Module, Parameter
 
-__all__ = ["BatchNorm", "LayerNorm"]
+__all__ = ["BatchNorm", "LayerNorm", "rows_side_by_side"]
 
 
 def _normalize_backward(grad_xhat: Any, x_hat: Any, inv_std: Any, axes: tuple[int, ...]) -> Any:
@@ -43,13 +43,20 @@ def _feature_columns(x: Any) -> Any:
 _WIDE_ROW = 256
 
 
+def rows_side_by_side(rows: int, width: int) -> int:
+    """How many of ``rows`` rows of ``width`` numbers to lay side by side so that a per-column
+    vector broadcasts along about 256 numbers: the largest r ≤ 256 / width dividing ``rows`` (at least 1)."""
+    r = max(1, _WIDE_ROW // width)
+    while rows % r:
+        r -= 1
+    return r
+
+
 def _widened(columns: Any) -> tuple[Any, int]:
     """The (M, C) feature matrix as (M / r, r·C) — r consecutive rows side by side, a view of
-    the same memory when it is contiguous — and r: the largest r ≤ 256 / C dividing M (1 when C ≥ 256)."""
+    the same memory when it is contiguous — and r (:func:`rows_side_by_side`)."""
     m, c = columns.shape
-    r = max(1, _WIDE_ROW // c)
-    while m % r:
-        r -= 1
+    r = rows_side_by_side(m, c)
     return columns.reshape(m // r, r * c), r
 
 
