@@ -11,6 +11,7 @@ import pytest
 from smartmod import nn
 from smartmod.nn import backend, layer_from_config
 from smartmod.nn.module import Module
+from smartmod.vision.fast_resnet import fast_resnet
 from smartmod.vision.resnet import cifar_resnet
 from smartmod.vision.small_cnn import small_cnn
 from tests.nn.test_conv_torch import normal
@@ -27,12 +28,15 @@ CATALOG: dict[str, Callable[[], Module]] = {
     "Flatten": nn.Flatten,
     "BasicBlock": lambda: nn.BasicBlock(4, 8, stride=2, attention="se", reduction=4),
     "Bottleneck": lambda: nn.Bottleneck(4, 2, attention="cbam", reduction=2),
+    "Residual": lambda: nn.Residual(nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm(4), nn.ReLU()),
+    "Scale": lambda: nn.Scale(0.125),
     "SqueezeExcitation": lambda: nn.SqueezeExcitation(4, reduction=2),
     "ChannelAttention": lambda: nn.ChannelAttention(4, reduction=2),
     "SpatialAttention": lambda: nn.SpatialAttention(5),
     "CBAM": lambda: nn.CBAM(4, reduction=2, kernel_size=3),
     "small CNN": lambda: small_cnn(in_channels=4, widths=(4, 6)),
     "ResNet-8 with CBAM": lambda: cifar_resnet(8, in_channels=4, width=4, attention="cbam", reduction=2),
+    "fast ResNet with SE": lambda: fast_resnet(in_channels=4, widths=(4, 6, 8), attention="se", reduction=2),
 }
 
 
@@ -60,7 +64,7 @@ def test_float32_stays_float32_through_forward_and_backward(name, mode):
     assert dx.shape == x.shape
 
 
-@pytest.mark.parametrize("build", [small_cnn, cifar_resnet], ids=["small CNN", "ResNet-20"])
+@pytest.mark.parametrize("build", [small_cnn, cifar_resnet, fast_resnet], ids=["small CNN", "ResNet-20", "fast ResNet"])
 def test_networks_skip_the_input_gradient_of_their_first_convolution(build):
     model = build()
     y = model(normal((2, 3, 32, 32)))

@@ -26,6 +26,8 @@ from smartmod.nn import (
     GlobalMaxPool2d,
     MaxPool2d,
     ReLU,
+    Residual,
+    Scale,
     Sequential,
     Sigmoid,
     SpatialAttention,
@@ -38,12 +40,24 @@ from tests.nn.torch_reference import assert_close, check_against_torch, same, tr
 
 
 class _Residual(torch.nn.Module):
-    def __init__(self, body, shortcut):
+    """ReLU(body(x) + shortcut(x)) for the ResNet blocks; body(x) + x for a plain ``Residual``."""
+
+    def __init__(self, body, shortcut, activation=True):
         super().__init__()
-        self.body, self.shortcut = body, shortcut
+        self.body, self.shortcut, self.activation = body, shortcut, activation
 
     def forward(self, x):
-        return torch.relu(self.body(x) + (x if self.shortcut is None else self.shortcut(x)))
+        y = self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+        return torch.relu(y) if self.activation else y
+
+
+class _Scale(torch.nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
 
 
 class _Gate(torch.nn.Module):
@@ -90,6 +104,10 @@ def torch_mirror(module: Module) -> torch.nn.Module:
         return torch.nn.Sequential(*(torch_mirror(child) for child in module))
     if isinstance(module, (BasicBlock, Bottleneck)):
         return _Residual(torch_mirror(module.body), None if module.shortcut is None else torch_mirror(module.shortcut))
+    if isinstance(module, Residual):
+        return _Residual(torch_mirror(module.body), None, activation=False)
+    if isinstance(module, Scale):
+        return _Scale(module.factor)
     if isinstance(module, SqueezeExcitation):
         return _Gate("se", excitation=torch_mirror(module.excitation))
     if isinstance(module, ChannelAttention):

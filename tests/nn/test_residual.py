@@ -6,7 +6,7 @@ import numpy
 import pytest
 import torch
 
-from smartmod.nn import BasicBlock, Bottleneck, backend
+from smartmod.nn import BasicBlock, BatchNorm, Bottleneck, Conv2d, Dense, ReLU, Residual, Scale, backend
 from smartmod.nn.gradcheck import gradcheck
 from smartmod.vision.resnet import cifar_resnet
 from tests.nn.test_conv_torch import check_network, normal, same_names, torch_mirror
@@ -78,3 +78,41 @@ def test_resnet_refuses_a_depth_the_family_lacks(depth, block):
 def test_block_errors_say_what_was_expected(arguments, message):
     with pytest.raises(ValueError, match=message):
         BasicBlock(4, 4, **arguments)
+
+
+def test_plain_residual_matches_central_differences():
+    backend.set_default_dtype("float64")
+    layer = Residual(Conv2d(3, 3, 3, padding=1), BatchNorm(3), ReLU())
+    x = numpy.random.default_rng(1).normal(size=(3, 3, 4, 4))
+    assert gradcheck(randomize_parameters(layer, seed=2), x)
+
+
+def test_plain_residual_matches_torch():
+    check_network(Residual(Conv2d(4, 4, 3, padding=1, bias=False), BatchNorm(4), ReLU()), normal((4, 4, 6, 6)), rtol=1e-4, atol=1e-4, steps=2)
+
+
+def test_plain_residual_adds_its_input_and_its_body_with_no_activation_after():
+    layer = Residual(Scale(-3.0))
+    x = normal((2, 5))
+    assert numpy.allclose(layer(x), -2 * x)  # x + (-3x): negative values survive, no ReLU
+    assert numpy.allclose(layer.backward(numpy.ones_like(x)), -2.0)
+
+
+def test_plain_residual_refuses_a_body_that_changes_the_shape():
+    with pytest.raises(ValueError, match="keep the shape"):
+        Residual(Dense(5, 3))(normal((2, 5)))
+    with pytest.raises(ValueError, match="at least one layer"):
+        Residual()
+
+
+@pytest.mark.parametrize("factor", [0.125, -2.0])
+def test_scale_matches_central_differences_and_torch(factor):
+    check_network(Scale(factor), normal((3, 4)), rtol=1e-6, atol=1e-7)
+    backend.set_default_dtype("float64")
+    assert gradcheck(Scale(factor), numpy.random.default_rng(0).normal(size=(3, 4)))
+
+
+@pytest.mark.parametrize("factor", [0, float("nan"), float("inf"), True, "0.5"])
+def test_scale_refuses_a_factor_that_is_not_a_finite_nonzero_number(factor):
+    with pytest.raises(ValueError, match="finite, non-zero number"):
+        Scale(factor)

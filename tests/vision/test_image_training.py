@@ -12,7 +12,17 @@ import pytest
 from smartmod.nn.layers.conv import channels_first
 from smartmod.nn.serialize import load_model
 from smartmod.nn.train import Trainer
-from smartmod.vision.training import MODELS, ImageTrainingConfig, build_image_model, train_image_classifier
+from smartmod.nn.train import predict
+from smartmod.vision.training import (
+    DATASETS,
+    MODELS,
+    ImageTrainingConfig,
+    accuracy,
+    build_image_model,
+    predict_flip_averaged,
+    prepare_images,
+    train_image_classifier,
+)
 from tests.conftest import require_data
 
 TINY = dict(dataset="mnist", model="small-cnn", widths=[8, 16, 32], epochs=2, batch_size=32, train_limit=1500, validation=300,
@@ -58,6 +68,17 @@ def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_p
     whole, cut = load_model(tmp_path / "whole" / "model").state_dict(), load_model(tmp_path / "cut" / "model").state_dict()
     for name in whole:
         numpy.testing.assert_array_equal(whole[name], cut[name], err_msg=name)
+
+
+def test_test_time_flip_scores_the_test_set_with_each_image_and_its_mirror_averaged(tmp_path):
+    config = ImageTrainingConfig(**{**SMALLER, "epochs": 1, "test_time_flip": True})
+    results = train_image_classifier(config, output=tmp_path)
+    model = load_model(tmp_path / "model")
+    x_test, y_test = prepare_images(DATASETS["mnist"](), config)[4:6]
+    logits, mirrored = predict(model, channels_first(x_test)), predict(model, channels_first(x_test[:, :, ::-1]))
+    assert not numpy.allclose(logits, mirrored)  # digits are not symmetric: the two passes differ
+    assert numpy.allclose(predict_flip_averaged(model, channels_first(x_test)), (logits + mirrored) / 2, atol=1e-6)
+    assert results["test_time_flip"] and results["test_accuracy"] == accuracy((logits + mirrored) / 2, y_test)
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -52,6 +52,8 @@ from smartmod.nn.layers import (
     GlobalAvgPool2d,
     GlobalMaxPool2d,
     MaxPool2d,
+    Residual,
+    Scale,
     SpatialAttention,
     SqueezeExcitation,
 )
@@ -106,6 +108,8 @@ __all__ = [
     "Flatten",
     "BasicBlock",
     "Bottleneck",
+    "Residual",
+    "Scale",
     "SqueezeExcitation",
     "ChannelAttention",
     "SpatialAttention",

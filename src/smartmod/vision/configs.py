@@ -30,6 +30,7 @@ class ImageTrainingConfig:
     attention: str | None = None  # ResNets only: None, "se" (Squeeze-and-Excitation) or "cbam" in every block
     widths: list[int] = field(default_factory=lambda: [32, 64, 128])  # small-cnn: channels of each stage
     resnet_width: int = 16  # ResNets: channels of the first stage (16 in He et al. 2016)
+    fast_resnet_widths: list[int] = field(default_factory=lambda: [32, 64, 256, 256])  # fast-resnet: channels of the stem, then of each stage
     vit_patch: int = 4  # ViT: patch size (must divide the image size)
     vit_dim: int = 128  # ViT: token width
     vit_depth: int = 6  # ViT: encoder blocks
@@ -41,6 +42,7 @@ class ImageTrainingConfig:
     warmup_epochs: float = 1.0  # linear warm-up, then cosine decay to zero at the last epoch
     weight_decay: float = 5e-4  # L2 on every parameter (SGD's coupled decay; Adam's too)
     label_smoothing: float = 0.0
+    test_time_flip: bool = False  # the test accuracy averages the logits of each image and its mirror image (per-epoch figures do not)
     augmentation: list[dict[str, Any]] | None = None  # steps for vision.augment_pipeline.Compose; None = training.DEFAULT_AUGMENTATION
     classes: list[int] | None = None  # train and test on these classes only, relabeled 0..k-1 in this order (transfer learning)
     train_per_class: int | None = None  # keep only the first so many training images of each class (little-data runs)

@@ -36,16 +36,18 @@ from smartmod.nn.train import Trainer, predict
 from smartmod.vision.augment_pipeline import Compose
 from smartmod.vision.configs import ImageTrainingConfig
 from smartmod.vision.datasets import ImageSplits, load_cifar10, load_fashion_mnist, load_mnist
+from smartmod.vision.fast_resnet import fast_resnet
 from smartmod.vision.mnist_mlp import accuracy
 from smartmod.vision.resnet import cifar_resnet
 from smartmod.vision.small_cnn import small_cnn
 from smartmod.vision.vit import vision_transformer
 
 __all__ = ["ImageTrainingConfig", "DATASETS", "MODELS", "build_image_model", "train_image_classifier", "channel_statistics", "accuracy", "select_classes",
+           "predict_flip_averaged",
            "copy_all_but_last_layer"]
 
 DATASETS: dict[str, Callable[[], ImageSplits]] = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist, "cifar10": load_cifar10}
-MODELS = ("small-cnn", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "vit")
+MODELS = ("small-cnn", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "fast-resnet", "vit")
 ATTENTION = (None, "se", "cbam")
 # The usual CIFAR recipe: pad-and-crop and mirror. Digits are not mirrored (a mirrored 2 is no 2).
 DEFAULT_AUGMENTATION = {
@@ -62,7 +64,7 @@ def build_image_model(config: ImageTrainingConfig, image_shape: tuple[int, int, 
         raise ValueError(f"unknown model {config.model!r}; choose one of {', '.join(MODELS)}")
     if config.attention not in ATTENTION:
         raise ValueError(f"attention must be null, 'se' or 'cbam', got {config.attention!r}")
-    if config.attention is not None and not config.model.startswith("resnet"):
+    if config.attention is not None and "resnet" not in config.model:
         raise ValueError(f"attention={config.attention!r} applies to the ResNets only, not to {config.model!r}")
     if config.model == "small-cnn":
         return small_cnn(channels, classes, config.widths)
@@ -71,6 +73,8 @@ def build_image_model(config: ImageTrainingConfig, image_shape: tuple[int, int, 
                                    depth=config.vit_depth, num_heads=config.vit_heads)
         model.needs_input_grad = False
         return model
+    if config.model == "fast-resnet":
+        return fast_resnet(classes, channels, config.fast_resnet_widths, attention=config.attention)
     return cifar_resnet(int(config.model[len("resnet"):]), classes, channels, config.resnet_width, attention=config.attention)
 
 
@@ -101,6 +105,12 @@ class _EpochClock(Callback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.seconds, self.test_accuracy, self._elapsed = list(state["seconds"]), list(state["test_accuracy"]), float(state["elapsed"])
+
+
+def predict_flip_averaged(model: Module, images: Any, batch_size: int = 500) -> Any:
+    """The mean of the model's outputs for ``images`` (N, C, H, W) and for their mirror images
+    (flipped left to right): test-time augmentation with the flip the training already used."""
+    return (predict(model, images, batch_size) + predict(model, images[..., ::-1], batch_size)) / 2
 
 
 def select_classes(images: numpy.ndarray, labels: numpy.ndarray, classes: list[int], per_class: int | None = None) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -252,6 +262,7 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
                           validation_data=(channels_first(x_val), y_val), resume=resume)
     if stopper.best_weights:
         model.load_state_dict(stopper.best_weights)  # the best validation epoch, also when every epoch ran
+    test_logits = (predict_flip_averaged if config.test_time_flip else predict)(model, channels_first(x_test), 500)
     results = {
         "config": asdict(config),
         "classes": classes,
@@ -259,7 +270,8 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
         "epochs_run": len(history["loss"]),
         "train_seconds": clock.seconds[-1] if clock.seconds else 0.0,
         "best_val_accuracy": max(history["val_accuracy"]),
-        "test_accuracy": accuracy(predict(model, channels_first(x_test), 500), y_test),  # the best validation epoch's weights
+        "test_accuracy": accuracy(test_logits, y_test),  # the best validation epoch's weights
+        "test_time_flip": config.test_time_flip,
         "epochs": [{"epoch": index + 1, "seconds": seconds, "loss": loss, "val_accuracy": val, "test_accuracy": test}
                    for index, (seconds, loss, val, test) in enumerate(zip(clock.seconds, history["loss"], history["val_accuracy"],
                                                                            clock.test_accuracy))],

@@ -20,9 +20,10 @@ from smartmod.nn.layers.patch_embedding import PatchEmbedding
 from smartmod.nn.layers.pooling import AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d
 from smartmod.nn.layers.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from smartmod.nn.layers.recurrent_stack import RecurrentStack
-from smartmod.nn.layers.residual import BasicBlock, Bottleneck
+from smartmod.nn.layers.residual import BasicBlock, Bottleneck, Residual
 from smartmod.nn.layers.residual_norm import ResidualNorm
 from smartmod.nn.layers.rnn import RNN
+from smartmod.nn.layers.scale import Scale
 from smartmod.nn.layers.sequence_pooling import AttentionPooling, LastStepPooling, MaxOverTimePooling, MeanOverTimePooling
 from smartmod.nn.layers.transformer import TransformerEncoder, TransformerEncoderLayer
 from smartmod.nn.layers.transformer_decoder import TransformerDecoder, TransformerDecoderLayer
@@ -35,4 +36,4 @@ from smartmod.nn.layers.transformer_decoder import TransformerDecoder, Transform
 # tests/nn/test_conv_module.py checks their configurations and dtypes.
 # The Vision Transformer's patch embedding (images in) and class token layers ((B, T, d) tokens in):
 # tests/nn/test_vit_layers.py checks theirs.
-__all__ = ["Dense", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Embedding"]
+__all__ = ["Dense", "ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Dropout", "BatchNorm", "LayerNorm", "Embedding", "Scale"]

@@ -8,6 +8,8 @@ reaches x along both paths and the two are added, which is what lets 30+ layers 
 - :class:`BasicBlock`: F = conv3×3 → BN → ReLU → conv3×3 → BN (ResNet-18/34 and the CIFAR ResNets).
 - :class:`Bottleneck`: F = conv1×1 → BN → ReLU → conv3×3 → BN → ReLU → conv1×1 (4× wider) → BN
   (ResNet-50 and deeper); the stride sits on the 3×3 convolution.
+- :class:`Residual`: y = x + F(x) for any shape-keeping F, with no activation after the sum
+  (the residual layers of Page's DAWNBench ResNet-9, where F ends in its own ReLU).
 
 Either may end F with channel attention, ``"se"`` (Hu et al. 2018) or ``"cbam"`` (Woo et al.
 2018), applied before the addition as in both papers.
@@ -22,7 +24,7 @@ from smartmod.nn.layers.conv import Conv2d
 from smartmod.nn.layers.normalization import BatchNorm
 from smartmod.nn.module import Module, Sequential
 
-__all__ = ["BasicBlock", "Bottleneck"]
+__all__ = ["BasicBlock", "Bottleneck", "Residual"]
 
 ATTENTION = {"se": SqueezeExcitation, "cbam": CBAM}
 
@@ -99,3 +101,41 @@ class Bottleneck(_ResidualBlock):
         body = [*_conv_bn(in_channels, channels, 1), ReLU(), *_conv_bn(channels, channels, 3, stride), ReLU(),
                 *_conv_bn(channels, channels * self.expansion, 1)]
         super().__init__(in_channels, channels, stride, attention, reduction, body)
+
+
+class Residual(Module):
+    """y = x + F(x) for a ``body`` F that keeps the shape of x: (N, ...) → (N, ...).
+
+    Backward: ∂L/∂x = ∂L/∂y + F'(x)ᵀ ∂L/∂y, the identity path and the body's added.
+
+    Parameters
+    ----------
+    *layers : Module
+        The body F, applied in order (a :class:`~smartmod.nn.Sequential` of them).
+    """
+
+    def __init__(self, *layers: Module):
+        super().__init__()
+        if not layers:
+            raise ValueError("Residual needs at least one layer in its body")
+        self.body = Sequential(*layers)
+
+    def forward(self, x: Any) -> Any:
+        y = self.body(x)
+        if y.shape != x.shape:
+            raise ValueError(f"a Residual body must keep the shape of its input: {x.shape} went in, {y.shape} came out")
+        return x + y
+
+    def backward(self, grad_output: Any) -> Any:
+        object.__setattr__(self.body, "needs_input_grad", self.needs_input_grad)
+        grad_body = self.body.backward(grad_output)
+        if not self.needs_input_grad:
+            return None  # the input is data; the body's weights have their gradients
+        return grad_output + grad_body
+
+    def get_config(self) -> dict[str, Any]:
+        return {"layers": self.body.get_config()["layers"]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Residual":
+        return cls(*Sequential.from_config(config))

@@ -1,0 +1,35 @@
+"""The fast ResNet: its shape, its errors, and the whole network against PyTorch in float64."""
+from __future__ import annotations
+
+import numpy
+import pytest
+import torch
+
+from smartmod.nn import MaxPool2d, Residual, Scale, backend
+from smartmod.vision.fast_resnet import fast_resnet
+from tests.nn.test_conv_torch import check_network, normal
+
+
+def test_fast_resnet_halves_the_image_once_per_stage_and_ends_in_scaled_logits():
+    model = fast_resnet(classes=7, widths=(4, 8, 16, 16), logit_scale=0.5)
+    assert sum(isinstance(layer, MaxPool2d) for layer in model) == 3
+    assert sum(isinstance(layer, Residual) for layer in model) == 3
+    assert isinstance(model[-1], Scale) and model[-1].factor == 0.5
+    assert model(normal((2, 3, 32, 32))).shape == (2, 7)
+
+
+def test_fast_resnet_matches_the_same_network_in_torch_exactly_in_float64():
+    backend.set_default_dtype("float64")
+    model = fast_resnet(widths=(4, 6, 8), attention="se", reduction=2)
+    check_network(model, normal((4, 3, 16, 16)).astype(numpy.float64), rtol=1e-9, atol=1e-10, reference_dtype=torch.float64)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(widths=(8,)), "the stem's then at least one stage's"),
+    (dict(widths=(8, 0)), "positive integers"),
+    (dict(widths=(8, 4.0)), "positive integers"),
+    (dict(attention="eca"), "attention must be None, 'se' or 'cbam'"),
+])
+def test_fast_resnet_errors_say_what_was_expected(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        fast_resnet(**arguments)
