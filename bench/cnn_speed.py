@@ -2,13 +2,16 @@
 
 (a) the small CNN: 3 stages of (conv3×3 → BN → ReLU) × 2 + 2×2 max-pool at 32/64/128 channels,
     global average pool, Linear(10);
-(b) ResNet-20 (He et al. 2016, CIFAR version; projection shortcuts where the shape changes).
-Both on batches of 128 random 32×32×3 images: forward, softmax cross-entropy, backward, SGD
+(b) ResNet-20 (He et al. 2016, CIFAR version; projection shortcuts where the shape changes);
+(c) the fast ResNet (``smartmod.vision.fast_resnet``: stem, then 3 stages of conv3×3 → max-pool
+    → BN → ReLU + a residual conv3×3 → BN → ReLU, at 64/256/256 channels; global max-pool,
+    Linear(10), logits × 0.125).
+All on batches of 128 random 32×32×3 images: forward, softmax cross-entropy, backward, SGD
 with momentum 0.9. Blocks alternate between the frameworks (A B A B ...); the median time per
 step is compared. ``--profile`` prints instead where smartmod's step spends its time, layer
 type by layer type.
 
-    python bench/cnn_speed.py [--threads 2] [--blocks 6] [--steps 2] [--networks small resnet20] [--profile]
+    python bench/cnn_speed.py [--threads 2] [--blocks 6] [--steps 2] [--networks small resnet20 fast-resnet] [--profile]
 """
 from __future__ import annotations
 
@@ -24,11 +27,15 @@ from common import interleaved, report, set_threads  # noqa: E402
 BATCH, CLASSES = 128, 10
 
 
+NETWORKS = ("small", "resnet20", "fast-resnet")
+
+
 def smartmod_network(name: str):
+    from smartmod.vision.fast_resnet import fast_resnet
     from smartmod.vision.resnet import cifar_resnet
     from smartmod.vision.small_cnn import small_cnn
 
-    return small_cnn() if name == "small" else cifar_resnet(20)
+    return {"small": small_cnn, "resnet20": cifar_resnet, "fast-resnet": fast_resnet}[name]()
 
 
 def torch_network(name: str):
@@ -46,6 +53,26 @@ def torch_network(name: str):
                 channels = width
             layers.append(nn.MaxPool2d(2))
         return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, CLASSES))
+
+    if name == "fast-resnet":
+        class Residual(nn.Module):
+            def __init__(self, width: int):
+                super().__init__()
+                self.body = nn.Sequential(*conv_bn(width, width), nn.ReLU())
+
+            def forward(self, x):
+                return x + self.body(x)
+
+        widths = (32, 64, 256, 256)
+        layers = [*conv_bn(3, widths[0]), nn.ReLU()]
+        for previous, width in zip(widths, widths[1:]):
+            layers += [nn.Conv2d(previous, width, 3, 1, 1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(width), nn.ReLU(), Residual(width)]
+
+        class Scaled(nn.Module):
+            def forward(self, x):
+                return x * 0.125
+
+        return nn.Sequential(*layers, nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(widths[-1], CLASSES), Scaled())
 
     class BasicBlock(nn.Module):
         def __init__(self, c_in: int, c_out: int, stride: int):
@@ -136,7 +163,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--blocks", type=int, default=6)
     parser.add_argument("--steps", type=int, default=2, help="training steps per timed block")
-    parser.add_argument("--networks", nargs="+", choices=["small", "resnet20"], default=["small", "resnet20"])
+    parser.add_argument("--networks", nargs="+", choices=NETWORKS, default=["small", "resnet20"])
     parser.add_argument("--profile", action="store_true", help="print smartmod's time per layer type instead of comparing")
     args = parser.parse_args()
     set_threads(args.threads)
