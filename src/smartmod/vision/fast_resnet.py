@@ -4,8 +4,7 @@ In the line of Page's DAWNBench ResNet-9 ("How to train your ResNet", 2018) and 
 airbench ("94% on CIFAR-10 in 3.29 seconds on a single GPU", 2024): few layers, most of the
 width at low resolution, max-pooling instead of strided convolutions, and a residual layer
 in every stage. Where the CIFAR ResNet-20 spends 41M multiply-adds per 32×32 image over 19
-convolutions, this spends about 150M over 7, mostly as wide GEMMs, which train more
-accuracy per second on few cores.
+convolutions, this spends about 150M over 7, mostly as wide GEMMs.
 
     stem     conv3×3 → BN → ReLU                                 (N, w0, 32, 32)
     stage i  conv3×3 → max-pool 2 → BN → ReLU                    (N, w_i, 32/2^i, 32/2^i)
@@ -17,18 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from smartmod.nn.layers.activations import ReLU
-from smartmod.nn.layers.channel_attention import CBAM, SqueezeExcitation
 from smartmod.nn.layers.conv import Conv2d
 from smartmod.nn.layers.dense import Dense
 from smartmod.nn.layers.normalization import BatchNorm
 from smartmod.nn.layers.pooling import GlobalMaxPool2d, MaxPool2d
-from smartmod.nn.layers.residual import Residual
+from smartmod.nn.layers.residual import ATTENTION, Residual
 from smartmod.nn.layers.scale import Scale
 from smartmod.nn.module import Module, Sequential
 
 __all__ = ["fast_resnet"]
-
-ATTENTION = {"se": SqueezeExcitation, "cbam": CBAM}
 
 
 def fast_resnet(classes: int = 10, in_channels: int = 3, widths: Sequence[int] = (32, 64, 256, 256), attention: str | None = None,
