@@ -24,6 +24,7 @@ from smartmod.nn import (
     ReLU,
     Sequential,
     Sigmoid,
+    Scale,
     Softmax,
     Tanh,
     backend,
@@ -54,6 +55,7 @@ CATALOG: dict[str, tuple[Callable[[], Module], Callable[[], numpy.ndarray]]] = {
     "Dropout": (lambda: Dropout(0.3), lambda: features(5, 4)),
     "BatchNorm": (lambda: BatchNorm(4, momentum=0.2, eps=1e-3, affine=True), lambda: features(5, 4, 3)),
     "LayerNorm": (lambda: LayerNorm(4, eps=1e-4), lambda: features(5, 4)),
+    "Scale": (lambda: Scale(-0.125), lambda: features(5, 4)),
     "Embedding": (lambda: Embedding(6, 3, padding_idx=2), lambda: numpy.array([[0, 2, 5, 5], [1, 2, 2, 3]])),
     "Sequential": (
         lambda: Sequential(Dense(4, 4), BatchNorm(4), ReLU(), Sequential(Dense(4, 4), LayerNorm(4)), Dropout(0.1)),
