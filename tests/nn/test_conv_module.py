@@ -30,6 +30,7 @@ CATALOG: dict[str, Callable[[], Module]] = {
     "Bottleneck": lambda: nn.Bottleneck(4, 2, attention="cbam", reduction=2),
     "Residual": lambda: nn.Residual(nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm(4), nn.ReLU()),
     "Scale": lambda: nn.Scale(0.125),
+    "PatchWhitening": lambda: nn.PatchWhitening(4, (2, 3), eps=1e-3).fit(normal((3, 4, 8, 8), seed=5)),
     "SqueezeExcitation": lambda: nn.SqueezeExcitation(4, reduction=2),
     "ChannelAttention": lambda: nn.ChannelAttention(4, reduction=2),
     "SpatialAttention": lambda: nn.SpatialAttention(5),

@@ -25,6 +25,7 @@ from smartmod.nn import (
     GlobalAvgPool2d,
     GlobalMaxPool2d,
     MaxPool2d,
+    PatchWhitening,
     ReLU,
     Residual,
     Scale,
@@ -58,6 +59,17 @@ class _Scale(torch.nn.Module):
 
     def forward(self, x):
         return x * self.factor
+
+
+class _FixedConv(torch.nn.Module):
+    """A convolution by fixed filters, kept as a buffer named like PatchWhitening's."""
+
+    def __init__(self, weight):
+        super().__init__()
+        self.register_buffer("weight", weight)
+
+    def forward(self, x):
+        return torch.nn.functional.conv2d(x, self.weight)
 
 
 class _Gate(torch.nn.Module):
@@ -108,6 +120,8 @@ def torch_mirror(module: Module) -> torch.nn.Module:
         return _Residual(torch_mirror(module.body), None, activation=False)
     if isinstance(module, Scale):
         return _Scale(module.factor)
+    if isinstance(module, PatchWhitening):
+        return _FixedConv(torch.from_numpy(numpy.array(module.weight)))
     if isinstance(module, SqueezeExcitation):
         return _Gate("se", excitation=torch_mirror(module.excitation))
     if isinstance(module, ChannelAttention):

@@ -5,7 +5,7 @@ import numpy
 import pytest
 import torch
 
-from smartmod.nn import MaxPool2d, Residual, Scale, backend
+from smartmod.nn import MaxPool2d, PatchWhitening, Residual, Scale, backend
 from smartmod.vision.fast_resnet import fast_resnet
 from tests.nn.test_conv_torch import check_network, normal
 
@@ -24,7 +24,17 @@ def test_fast_resnet_matches_the_same_network_in_torch_exactly_in_float64():
     check_network(model, normal((4, 3, 16, 16)).astype(numpy.float64), rtol=1e-9, atol=1e-10, reference_dtype=torch.float64)
 
 
+def test_the_whitening_stem_fitted_to_images_matches_torch_exactly_in_float64():
+    backend.set_default_dtype("float64")
+    model = fast_resnet(widths=(24, 6, 8), stem="whitening")
+    assert isinstance(model[0], PatchWhitening) and model[0].parameters() == []
+    model[0].fit(normal((8, 3, 15, 15), seed=4).astype(numpy.float64))
+    check_network(model, normal((4, 3, 15, 15)).astype(numpy.float64), rtol=1e-9, atol=1e-10, reference_dtype=torch.float64)
+
+
 @pytest.mark.parametrize("arguments, message", [
+    (dict(stem="pixels"), "stem must be one of conv, whitening"),
+    (dict(stem="whitening", widths=(32, 64)), "widths\\[0\\] must be 24"),
     (dict(widths=(8,)), "the stem's then at least one stage's"),
     (dict(widths=(8, 0)), "positive integers"),
     (dict(widths=(8, 4.0)), "positive integers"),

@@ -19,7 +19,8 @@ from smartmod.vision.training import (
     ImageTrainingConfig,
     accuracy,
     build_image_model,
-    predict_flip_averaged,
+    fit_patch_whitening,
+    predict_augmented,
     prepare_images,
     train_image_classifier,
 )
@@ -77,8 +78,34 @@ def test_test_time_flip_scores_the_test_set_with_each_image_and_its_mirror_avera
     x_test, y_test = prepare_images(DATASETS["mnist"](), config)[4:6]
     logits, mirrored = predict(model, channels_first(x_test)), predict(model, channels_first(x_test[:, :, ::-1]))
     assert not numpy.allclose(logits, mirrored)  # digits are not symmetric: the two passes differ
-    assert numpy.allclose(predict_flip_averaged(model, channels_first(x_test)), (logits + mirrored) / 2, atol=1e-6)
+    assert numpy.allclose(predict_augmented(model, channels_first(x_test)), (logits + mirrored) / 2, atol=1e-6)
     assert results["test_time_flip"] and results["test_accuracy"] == accuracy((logits + mirrored) / 2, y_test)
+
+
+def test_test_time_shift_gives_half_the_weight_to_two_shifted_copies_with_reflected_edges():
+    model = build_image_model(ImageTrainingConfig(**SMALLER), (28, 28, 1), classes=10).eval()
+    images = channels_first(numpy.random.default_rng(0).normal(size=(3, 28, 28, 1)).astype(numpy.float32))
+    padded = numpy.pad(images, ((0, 0), (0, 0), (2, 2), (2, 2)), mode="reflect")
+    up_left, down_right = padded[:, :, :28, :28], padded[:, :, 4:, 4:]
+    assert numpy.array_equal(up_left[:, :, 2:, 2:], images[:, :, :26, :26]) and numpy.array_equal(down_right[:, :, :26, :26], images[:, :, 2:, 2:])
+    expected = (predict(model, images) + (predict(model, up_left) + predict(model, down_right)) / 2) / 2
+    assert numpy.allclose(predict_augmented(model, images, flip=False, shift=2), expected, atol=1e-6)
+    flipped = predict_augmented(model, images, flip=True, shift=2)
+    mirrored = [predict_augmented(model, view[..., ::-1].copy(), flip=False) for view in (images, up_left, down_right)]
+    assert numpy.allclose(flipped, (expected + (mirrored[0] + (mirrored[1] + mirrored[2]) / 2) / 2) / 2, atol=1e-6)
+
+
+def test_a_whitening_stem_is_fitted_to_the_training_images_and_saved_with_the_model(tmp_path):
+    config = ImageTrainingConfig(**{**SMALLER, "model": "fast-resnet", "fast_resnet_stem": "whitening", "fast_resnet_widths": [8, 4, 8],
+                                    "epochs": 1, "test_time_shift": 1})
+    results = train_image_classifier(config, output=tmp_path)
+    model = load_model(tmp_path / "model")
+    x_train, _, _, _, x_test, y_test = prepare_images(DATASETS["mnist"](), config)[:6]
+    fitted = build_image_model(config, (28, 28, 1), classes=10)
+    fit_patch_whitening(fitted, x_train)
+    assert numpy.abs(model[0].weight).max() > 0 and numpy.allclose(model[0].weight, fitted[0].weight, atol=1e-6)
+    logits = predict_augmented(model, channels_first(x_test), flip=False, shift=1)
+    assert results["test_time_shift"] == 1 and results["test_accuracy"] == accuracy(logits, y_test)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -94,6 +121,9 @@ def test_every_model_maps_images_to_class_logits(model):
     ({"model": "resnet21"}, "unknown model 'resnet21'"),
     ({"model": "small-cnn", "attention": "se"}, "applies to the ResNets only"),
     ({"optimizer": "lbfgs"}, "optimizer must be"),
+    ({"test_time_shift": -1}, "test_time_shift must be a whole number of pixels, 0 or more, got -1"),
+    ({"test_time_shift": 1.5}, "test_time_shift must be a whole number"),
+    ({"model": "fast-resnet", "fast_resnet_stem": "whitening"}, "widths\\[0\\] must be 8"),
     ({"validation": 5000}, "validation must be between 1 and 1499"),
     ({"augmentation": [{"name": "flip"}]}, "unknown name 'flip'"),
 ])

@@ -31,6 +31,7 @@ class ImageTrainingConfig:
     widths: list[int] = field(default_factory=lambda: [32, 64, 128])  # small-cnn: channels of each stage
     resnet_width: int = 16  # ResNets: channels of the first stage (16 in He et al. 2016)
     fast_resnet_widths: list[int] = field(default_factory=lambda: [32, 64, 256, 256])  # fast-resnet: channels of the stem, then of each stage
+    fast_resnet_stem: str = "conv"  # fast-resnet: "conv" (learned) or "whitening" (2×2 patch whitening fitted to training images; widths[0] = 8·C)
     vit_patch: int = 4  # ViT: patch size (must divide the image size)
     vit_dim: int = 128  # ViT: token width
     vit_depth: int = 6  # ViT: encoder blocks
@@ -43,6 +44,7 @@ class ImageTrainingConfig:
     weight_decay: float = 5e-4  # L2 on every parameter (SGD's coupled decay; Adam's too)
     label_smoothing: float = 0.0
     test_time_flip: bool = False  # the test accuracy averages the logits of each image and its mirror image (per-epoch figures do not)
+    test_time_shift: int = 0  # and, when > 0, half the weight goes to copies shifted by this many pixels up-left and down-right (reflected edges)
     augmentation: list[dict[str, Any]] | None = None  # steps for vision.augment_pipeline.Compose; None = training.DEFAULT_AUGMENTATION
     classes: list[int] | None = None  # train and test on these classes only, relabeled 0..k-1 in this order (transfer learning)
     train_per_class: int | None = None  # keep only the first so many training images of each class (little-data runs)

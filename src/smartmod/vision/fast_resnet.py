@@ -7,6 +7,7 @@ in every stage. Where the CIFAR ResNet-20 spends 41M multiply-adds per 32×32 im
 convolutions, this spends about 150M over 7, mostly as wide GEMMs.
 
     stem     conv3×3 → BN → ReLU                                 (N, w0, 32, 32)
+             or fixed 2×2 patch whitening → ReLU                 (N, 8·C, 31, 31)
     stage i  conv3×3 → max-pool 2 → BN → ReLU                    (N, w_i, 32/2^i, 32/2^i)
              + Residual(conv3×3 → BN → ReLU [→ SE or CBAM])
     head     global max-pool → Dense → × logit_scale             (N, classes)
@@ -22,13 +23,16 @@ from smartmod.nn.layers.normalization import BatchNorm
 from smartmod.nn.layers.pooling import GlobalMaxPool2d, MaxPool2d
 from smartmod.nn.layers.residual import ATTENTION, Residual
 from smartmod.nn.layers.scale import Scale
+from smartmod.nn.layers.whitening import PatchWhitening
 from smartmod.nn.module import Module, Sequential
 
-__all__ = ["fast_resnet"]
+__all__ = ["fast_resnet", "STEMS"]
+
+STEMS = ("conv", "whitening")
 
 
 def fast_resnet(classes: int = 10, in_channels: int = 3, widths: Sequence[int] = (32, 64, 256, 256), attention: str | None = None,
-                reduction: int = 16, logit_scale: float = 0.125) -> Sequential:
+                reduction: int = 16, logit_scale: float = 0.125, stem: str = "conv") -> Sequential:
     """The network as a :class:`~smartmod.nn.Sequential`: (N, in_channels, H, W) → (N, classes) logits.
 
     Parameters
@@ -43,12 +47,22 @@ def fast_resnet(classes: int = 10, in_channels: int = 3, widths: Sequence[int] =
         Of the attention's MLP.
     logit_scale : float
         The logits' fixed scale (Page's 0.125).
+    stem : "conv" or "whitening"
+        A learned conv3×3 → BN → ReLU, or a :class:`~smartmod.nn.PatchWhitening` of 2×2 patches
+        (fixed, 8·C channels, so ``widths[0]`` must be 8·in_channels) → ReLU, as in Jordan's
+        airbench; its filters come from :meth:`~smartmod.nn.PatchWhitening.fit` on training
+        images before training starts.
     """
     if len(widths) < 2 or any(isinstance(width, bool) or not isinstance(width, int) or width < 1 for width in widths):
         raise ValueError(f"widths must be positive integers, the stem's then at least one stage's, got {list(widths)}")
     if attention is not None and attention not in ATTENTION:
         raise ValueError(f"attention must be None, 'se' or 'cbam', got {attention!r}")
-    layers: list[Module] = _conv_bn_relu(in_channels, widths[0])
+    if stem not in STEMS:
+        raise ValueError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
+    if stem == "whitening" and widths[0] != 8 * in_channels:
+        raise ValueError(f"the whitening stem has 8·C = {8 * in_channels} channels (2×2 patches of {in_channels} channels, both signs), "
+                         f"so widths[0] must be {8 * in_channels}, got {widths[0]}")
+    layers: list[Module] = _conv_bn_relu(in_channels, widths[0]) if stem == "conv" else [PatchWhitening(in_channels, 2), ReLU()]
     for previous, width in zip(widths, widths[1:]):
         body = _conv_bn_relu(width, width) + ([ATTENTION[attention](width, reduction)] if attention is not None else [])
         layers += [Conv2d(previous, width, 3, padding=1, bias=False), MaxPool2d(2), BatchNorm(width), ReLU(), Residual(*body)]

@@ -27,6 +27,7 @@ import numpy
 from smartmod.nn import backend
 from smartmod.nn.callbacks import Callback, EarlyStopping, LearningRateScheduler
 from smartmod.nn.layers.conv import channels_first
+from smartmod.nn.layers.whitening import PatchWhitening
 from smartmod.nn.losses import CrossEntropyLoss
 from smartmod.nn.module import Module
 from smartmod.nn.optim import SGD, Adam
@@ -43,7 +44,7 @@ from smartmod.vision.small_cnn import small_cnn
 from smartmod.vision.vit import vision_transformer
 
 __all__ = ["ImageTrainingConfig", "DATASETS", "MODELS", "build_image_model", "train_image_classifier", "channel_statistics", "accuracy", "select_classes",
-           "predict_flip_averaged",
+           "predict_augmented", "fit_patch_whitening",
            "copy_all_but_last_layer"]
 
 DATASETS: dict[str, Callable[[], ImageSplits]] = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist, "cifar10": load_cifar10}
@@ -74,7 +75,7 @@ def build_image_model(config: ImageTrainingConfig, image_shape: tuple[int, int, 
         model.needs_input_grad = False
         return model
     if config.model == "fast-resnet":
-        return fast_resnet(classes, channels, config.fast_resnet_widths, attention=config.attention)
+        return fast_resnet(classes, channels, config.fast_resnet_widths, attention=config.attention, stem=config.fast_resnet_stem)
     return cifar_resnet(int(config.model[len("resnet"):]), classes, channels, config.resnet_width, attention=config.attention)
 
 
@@ -107,10 +108,34 @@ class _EpochClock(Callback):
         self.seconds, self.test_accuracy, self._elapsed = list(state["seconds"]), list(state["test_accuracy"]), float(state["elapsed"])
 
 
-def predict_flip_averaged(model: Module, images: Any, batch_size: int = 500) -> Any:
-    """The mean of the model's outputs for ``images`` (N, C, H, W) and for their mirror images
-    (flipped left to right): test-time augmentation with the flip the training already used."""
-    return (predict(model, images, batch_size) + predict(model, images[..., ::-1], batch_size)) / 2
+def predict_augmented(model: Module, images: Any, flip: bool = True, shift: int = 0, batch_size: int = 500) -> Any:
+    """Test-time augmentation: the model's outputs for ``images`` (N, C, H, W), averaged over
+    views made with the training's own augmentations.
+
+    With ``flip``, each view is averaged with its mirror image (flipped left to right). With
+    ``shift`` > 0, half the weight goes to two copies translated by ``shift`` pixels up-left
+    and down-right (the edges reflected), as in Jordan's airbench (2024).
+    """
+    def views_of(batch: Any) -> Any:
+        logits = predict(model, batch, batch_size)
+        return (logits + predict(model, batch[..., ::-1], batch_size)) / 2 if flip else logits
+
+    logits = views_of(images)
+    if shift <= 0:
+        return logits
+    xp = backend.get_array_module(images)
+    height, width = images.shape[2:]
+    padded = xp.pad(images, ((0, 0), (0, 0), (shift, shift), (shift, shift)), mode="reflect")  # (N, C, H + 2s, W + 2s)
+    shifted = [views_of(xp.ascontiguousarray(padded[:, :, top:top + height, top:top + width])) for top in (0, 2 * shift)]
+    return (logits + (shifted[0] + shifted[1]) / 2) / 2
+
+
+def fit_patch_whitening(model: Module, images: numpy.ndarray, count: int = 5000) -> None:
+    """Fit every :class:`~smartmod.nn.PatchWhitening` in ``model`` to the first ``count`` of the
+    (normalized, channels-last) training ``images``, as Jordan's airbench does with 5,000."""
+    for _, module in model.named_modules():
+        if isinstance(module, PatchWhitening):
+            module.fit(channels_first(images[:count]))
 
 
 def select_classes(images: numpy.ndarray, labels: numpy.ndarray, classes: list[int], per_class: int | None = None) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -233,6 +258,8 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
         raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
     if config.optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+    if isinstance(config.test_time_shift, bool) or not isinstance(config.test_time_shift, int) or config.test_time_shift < 0:
+        raise ValueError(f"test_time_shift must be a whole number of pixels, 0 or more, got {config.test_time_shift!r}")
     if output is not None:
         _claim_run_directory(Path(output), config, resume)
     splits = DATASETS[config.dataset]()
@@ -242,6 +269,7 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
 
     backend.seed(config.seed)
     model = build_image_model(config, x_train.shape[1:], classes)
+    fit_patch_whitening(model, x_train)
     if config.init_from is not None:
         copy_all_but_last_layer(load_model(config.init_from), model)
     if config.optimizer == "sgd":
@@ -262,7 +290,7 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
                           validation_data=(channels_first(x_val), y_val), resume=resume)
     if stopper.best_weights:
         model.load_state_dict(stopper.best_weights)  # the best validation epoch, also when every epoch ran
-    test_logits = (predict_flip_averaged if config.test_time_flip else predict)(model, channels_first(x_test), 500)
+    test_logits = predict_augmented(model, channels_first(x_test), config.test_time_flip, config.test_time_shift)
     results = {
         "config": asdict(config),
         "classes": classes,
@@ -272,6 +300,7 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
         "best_val_accuracy": max(history["val_accuracy"]),
         "test_accuracy": accuracy(test_logits, y_test),  # the best validation epoch's weights
         "test_time_flip": config.test_time_flip,
+        "test_time_shift": config.test_time_shift,
         "epochs": [{"epoch": index + 1, "seconds": seconds, "loss": loss, "val_accuracy": val, "test_accuracy": test}
                    for index, (seconds, loss, val, test) in enumerate(zip(clock.seconds, history["loss"], history["val_accuracy"],
                                                                            clock.test_accuracy))],

@@ -27,12 +27,13 @@ from smartmod.nn.layers.scale import Scale
 from smartmod.nn.layers.sequence_pooling import AttentionPooling, LastStepPooling, MaxOverTimePooling, MeanOverTimePooling
 from smartmod.nn.layers.transformer import TransformerEncoder, TransformerEncoderLayer
 from smartmod.nn.layers.transformer_decoder import TransformerDecoder, TransformerDecoderLayer
+from smartmod.nn.layers.whitening import PatchWhitening
 
 # __all__ names the layers of one (N, ...) input. The attention and transformer layers imported above take
 # (B, T, d) inputs, several for some: tests/nn/test_attention.py checks their configurations and dtypes.
 # The recurrent layers and pooling over time take (B, T, F) sequences and a padding mask:
 # tests/nn/test_recurrent_layers.py and tests/nn/test_sequence_pooling.py check theirs.
-# The convolution, pooling, residual and channel attention layers take (N, C, H, W) images:
+# The convolution, patch whitening, pooling, residual and channel attention layers take (N, C, H, W) images:
 # tests/nn/test_conv_module.py checks their configurations and dtypes.
 # The Vision Transformer's patch embedding (images in) and class token layers ((B, T, d) tokens in):
 # tests/nn/test_vit_layers.py checks theirs.
