@@ -43,6 +43,7 @@ class ImageTrainingConfig:
     warmup_epochs: float = 1.0  # linear warm-up, then cosine decay to zero at the last epoch
     weight_decay: float = 5e-4  # L2 on every parameter (SGD's coupled decay; Adam's too)
     label_smoothing: float = 0.0
+    lookahead: bool = False  # Lookahead weight averaging as in airbench (smartmod.nn.lookahead): every 5 steps from the 4th epoch, ρ rising to 0.95⁵
     test_time_flip: bool = False  # the test accuracy averages the logits of each image and its mirror image (per-epoch figures do not)
     test_time_shift: int = 0  # and, when > 0, half the weight goes to copies shifted by this many pixels up-left and down-right (reflected edges)
     augmentation: list[dict[str, Any]] | None = None  # steps for vision.augment_pipeline.Compose; None = training.DEFAULT_AUGMENTATION

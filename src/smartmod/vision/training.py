@@ -28,6 +28,7 @@ from smartmod.nn import backend
 from smartmod.nn.callbacks import Callback, EarlyStopping, LearningRateScheduler
 from smartmod.nn.layers.conv import channels_first
 from smartmod.nn.layers.whitening import PatchWhitening
+from smartmod.nn.lookahead import Lookahead
 from smartmod.nn.losses import CrossEntropyLoss
 from smartmod.nn.module import Module
 from smartmod.nn.optim import SGD, Adam
@@ -282,6 +283,8 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
     clock = _EpochClock(x_test, y_test)
     stopper = EarlyStopping("val_accuracy", mode="max", patience=config.patience or config.epochs + 1)
     callbacks: list[Callback] = [LearningRateScheduler(CosineWithWarmup(optimizer, warmup, total_steps), interval="step"), clock, stopper]
+    if config.lookahead:
+        callbacks.append(Lookahead(total_steps, every=5, start_step=min(3, config.epochs - 1) * steps_per_epoch, steps_per_epoch=steps_per_epoch))
     checkpoint = Path(output) / "checkpoint.npz" if output is not None else None
     trainer = Trainer(model, CrossEntropyLoss(label_smoothing=config.label_smoothing), optimizer, batch_size=config.batch_size,
                       metrics={"accuracy": accuracy}, callbacks=callbacks, checkpoint_path=checkpoint, checkpoint_every=50,
