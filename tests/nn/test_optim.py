@@ -96,14 +96,9 @@ def assert_parameters_match(mine: Sequential, theirs: torch.nn.Sequential, step:
             )
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_trajectory_matches_torch(case: tuple, dtype: str) -> None:
-    optimizer_class, config = case
-    mine, theirs = twin_networks(dtype)
+def assert_same_trajectories(mine: Sequential, theirs: torch.nn.Sequential, my_optimizer, their_optimizer, dtype: str) -> None:
+    """STEPS steps of both optimizers on the regression batch, the parameters compared after each."""
     x, target = regression_batch(dtype)
-    my_optimizer = optimizer_class(mine.parameters(), **config)
-    their_optimizer = TORCH_CLASS[optimizer_class](theirs.parameters(), foreach=False, **config)
     for step in range(1, STEPS + 1):
         my_optimizer.zero_grad()
         mse_backward(mine, x, target)
@@ -112,6 +107,41 @@ def test_trajectory_matches_torch(case: tuple, dtype: str) -> None:
         torch.nn.functional.mse_loss(theirs(torch.from_numpy(x)), torch.from_numpy(target)).backward()
         their_optimizer.step()
         assert_parameters_match(mine, theirs, step, **TOLERANCES[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_trajectory_matches_torch(case: tuple, dtype: str) -> None:
+    optimizer_class, config = case
+    mine, theirs = twin_networks(dtype)
+    my_optimizer = optimizer_class(mine.parameters(), **config)
+    their_optimizer = TORCH_CLASS[optimizer_class](theirs.parameters(), foreach=False, **config)
+    assert_same_trajectories(mine, theirs, my_optimizer, their_optimizer, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("config", [{"momentum": 0.85, "nesterov": True, "weight_decay": 0.01}, {"momentum": 0.0, "weight_decay": 0.0},
+                                    {"momentum": 0.9, "weight_decay": 0.05}], ids=["nesterov-decay", "plain", "momentum-decay"])
+def test_lr_scale_matches_a_torch_parameter_group(config: dict, dtype: str) -> None:
+    """Biases with lr_scale s step like torch's group with learning rate s·lr and weight decay λ/s."""
+    scale, lr = 8.0, 0.02
+    mine, theirs = twin_networks(dtype)
+    for index in (0, 2):
+        mine[index].bias.lr_scale = scale
+    my_optimizer = SGD(mine.parameters(), lr=lr, **config)
+    weight_decay = config["weight_decay"]
+    groups = [{"params": [theirs[0].weight, theirs[2].weight]},
+              {"params": [theirs[0].bias, theirs[2].bias], "lr": scale * lr, "weight_decay": weight_decay / scale}]
+    their_optimizer = torch.optim.SGD(groups, lr=lr, foreach=False, **config)
+    assert_same_trajectories(mine, theirs, my_optimizer, their_optimizer, dtype)
+
+
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop, Adam, AdamW])
+def test_optimizers_without_lr_scale_refuse_a_scaled_parameter(optimizer_class) -> None:
+    parameters = [Parameter(numpy.zeros(2, numpy.float32)), Parameter(numpy.zeros(3, numpy.float32))]
+    parameters[1].lr_scale = 64.0
+    with pytest.raises(ValueError, match=r"parameters \[1\] have an lr_scale other than 1, which .* does not support; use SGD"):
+        optimizer_class(parameters, lr=0.01)
 
 
 # -- state ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import torch
 
 from smartmod.nn import Parameter
 from smartmod.nn.optim import SGD
-from smartmod.nn.schedules import CosineWithWarmup, ExponentialLR, ReduceLROnPlateau, StepLR
+from smartmod.nn.schedules import CosineWithWarmup, ExponentialLR, PiecewiseLinear, ReduceLROnPlateau, StepLR
 
 STEPS = 35
 BASE_LR = 0.1
@@ -74,6 +74,25 @@ def test_cosine_with_warmup_matches_the_same_formula_in_torch_lambda_lr(warmup_s
     assert rates[-6:] == [pytest.approx(min_lr, abs=1e-15)] * 6, "after total_steps the lr stays at min_lr"
 
 
+@pytest.mark.parametrize("steps, factors", [([0, 9, 40], [0.2, 1.0, 0.07]), ([0, 30], [1.0, 0.0]), ([0], [0.5]),
+                                            ([0, 1, 2, 10, 11], [0.0, 1.0, 1.0, 0.3, 0.3])])
+def test_piecewise_linear_matches_numpy_interp_in_torch_lambda_lr(steps: list[int], factors: list[float]) -> None:
+    theirs = their_optimizer()
+    schedule = PiecewiseLinear(my_optimizer(), steps, factors)
+    rates = assert_same_lrs(schedule, torch.optim.lr_scheduler.LambdaLR(theirs, lambda n: float(numpy.interp(n, steps, factors))), steps[-1] + 5)
+    assert rates[steps[-1]:] == [pytest.approx(BASE_LR * factors[-1], rel=1e-12)] * 6, "after the last point the lr stays at its factor"
+
+
+def test_airbench_triangle_by_hand() -> None:
+    schedule = PiecewiseLinear(my_optimizer(lr=2.0), [0, 4, 10], [0.2, 1.0, 0.07])
+    rates = [schedule.optimizer.lr]
+    for _ in range(11):
+        schedule.step()
+        rates.append(schedule.optimizer.lr)
+    assert rates[0] == pytest.approx(0.4) and rates[2] == pytest.approx(1.2) and rates[4] == pytest.approx(2.0)
+    assert rates[7] == pytest.approx(2.0 * (1.0 - 0.93 / 2)) and rates[10] == rates[11] == pytest.approx(0.14)
+
+
 @pytest.mark.parametrize("total_steps, min_lr", [(30, 0.0), (40, 0.005)])
 def test_cosine_without_warmup_matches_torch_cosine_annealing(total_steps: int, min_lr: float) -> None:
     theirs = their_optimizer()
@@ -122,12 +141,13 @@ SCHEDULES = [
     (lambda optimizer: StepLR(optimizer, step_size=4, gamma=0.5), None),
     (lambda optimizer: ExponentialLR(optimizer, gamma=0.9), None),
     (lambda optimizer: CosineWithWarmup(optimizer, warmup_steps=5, total_steps=20, min_lr=0.001), None),
+    (lambda optimizer: PiecewiseLinear(optimizer, [0, 5, 20], [0.2, 1.0, 0.07]), None),
     (lambda optimizer: ReduceLROnPlateau(optimizer, patience=1, cooldown=1), METRICS),
     (lambda optimizer: ReduceLROnPlateau(optimizer, patience=1, cooldown=3), METRICS),  # saved during a cooldown
 ]
 
 
-@pytest.mark.parametrize("build, metrics", SCHEDULES, ids=["StepLR", "ExponentialLR", "CosineWithWarmup", "ReduceLROnPlateau", "ReduceLROnPlateau-cooldown"])
+@pytest.mark.parametrize("build, metrics", SCHEDULES, ids=["StepLR", "ExponentialLR", "CosineWithWarmup", "PiecewiseLinear", "ReduceLROnPlateau", "ReduceLROnPlateau-cooldown"])
 def test_resumed_schedule_continues_exactly(build, metrics: list[float] | None) -> None:
     def advance(schedule, start: int, stop: int) -> list[float]:
         rates = []
@@ -148,7 +168,7 @@ def test_resumed_schedule_continues_exactly(build, metrics: list[float] | None) 
     assert advance(resumed, 12, 24) == expected[12:]
 
 
-@pytest.mark.parametrize("build", [build for build, metrics in SCHEDULES if metrics is None], ids=["StepLR", "ExponentialLR", "CosineWithWarmup"])
+@pytest.mark.parametrize("build", [build for build, metrics in SCHEDULES if metrics is None], ids=["StepLR", "ExponentialLR", "CosineWithWarmup", "PiecewiseLinear"])
 def test_loading_a_schedule_state_sets_the_optimizer_lr(build) -> None:
     schedule = build(my_optimizer())
     for _ in range(9):
@@ -170,6 +190,13 @@ def test_loading_a_schedule_state_sets_the_optimizer_lr(build) -> None:
         (lambda: CosineWithWarmup(my_optimizer(), warmup_steps=10, total_steps=10), r"total_steps \(10\) must exceed warmup_steps \(10\)"),
         (lambda: CosineWithWarmup(my_optimizer(), warmup_steps=-1, total_steps=10), "warmup_steps must be an integer >= 0"),
         (lambda: CosineWithWarmup(my_optimizer(lr=0.1), warmup_steps=1, total_steps=10, min_lr=0.2), r"min_lr must be in \[0.0, 0.1\]"),
+        (lambda: PiecewiseLinear(my_optimizer(), [0, 5], [1.0]), "steps and factors must be equally long and not empty, got 2 and 1"),
+        (lambda: PiecewiseLinear(my_optimizer(), [], []), "equally long and not empty"),
+        (lambda: PiecewiseLinear(my_optimizer(), [1, 5], [1.0, 0.0]), r"steps must start at 0 and increase, got \[1, 5\]"),
+        (lambda: PiecewiseLinear(my_optimizer(), [0, 5, 5], [1.0, 0.5, 0.0]), "steps must start at 0 and increase"),
+        (lambda: PiecewiseLinear(my_optimizer(), [0, 2.5], [1.0, 0.0]), r"steps\[1\] must be an integer >= 0"),
+        (lambda: PiecewiseLinear(my_optimizer(), [0, 5], [1.0, -0.1]), r"factors\[1\] must be >= 0"),
+        (lambda: PiecewiseLinear(my_optimizer(), [0, 5], [1.0, float("nan")]), r"factors\[1\] must be a finite real number"),
         (lambda: ReduceLROnPlateau(my_optimizer(), mode="mean"), "mode must be 'min' or 'max'"),
         (lambda: ReduceLROnPlateau(my_optimizer(), threshold_mode="relative"), "threshold_mode must be 'rel' or 'abs'"),
         (lambda: ReduceLROnPlateau(my_optimizer(), factor=1.0), r"factor must be in \[0.0, 1.0\)"),

@@ -10,6 +10,7 @@ import numpy
 import pytest
 
 from smartmod.nn.layers.conv import channels_first
+from smartmod.nn.layers.normalization import BatchNorm
 from smartmod.nn.serialize import load_model
 from smartmod.nn.train import Trainer
 from smartmod.nn.train import predict
@@ -19,11 +20,13 @@ from smartmod.vision.training import (
     ImageTrainingConfig,
     accuracy,
     build_image_model,
+    build_optimizer,
     fit_patch_whitening,
     predict_augmented,
     prepare_images,
     train_image_classifier,
 )
+from smartmod.vision.datasets import ImageSplits
 from tests.conftest import require_data
 
 TINY = dict(dataset="mnist", model="small-cnn", widths=[8, 16, 32], epochs=2, batch_size=32, train_limit=1500, validation=300,
@@ -48,8 +51,11 @@ def test_a_small_cnn_learns_mnist_digits_in_two_short_epochs(tmp_path):
 
 def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path, monkeypatch):
     # Lookahead's slow weights (from step 42 on) are part of the state the checkpoint of step 50 must bring back
+    # and the airbench optimizer settings: SGD without BatchNorm weights, biases on a larger step, the triangle schedule
     config = ImageTrainingConfig(**{**SMALLER, "batch_size": 30, "epochs": 4, "lookahead": True,
-                                    "augmentation": [{"name": "random_crop", "padding": 2}, {"name": "cutout", "size": 6}]})
+                                    "augmentation": [{"name": "random_crop", "padding": 2}, {"name": "cutout", "size": 6}],
+                                    "optimizer": "sgd", "lr": 0.05, "momentum": 0.85, "schedule": "triangle", "warmup_epochs": 1,
+                                    "batchnorm_weights": "frozen", "batchnorm_bias_lr_scale": 4.0})
     expected = train_image_classifier(config, output=tmp_path / "whole")
     original_step = Trainer.train_step
     calls = {"count": 0}
@@ -97,6 +103,47 @@ def test_test_time_shift_gives_half_the_weight_to_two_shifted_copies_with_reflec
     assert numpy.allclose(flipped, (expected + (mirrored[0] + (mirrored[1] + mirrored[2]) / 2) / 2) / 2, atol=1e-6)
 
 
+def test_airbench_settings_freeze_batchnorm_weights_speed_up_its_biases_and_shape_the_schedule():
+    config = ImageTrainingConfig(**{**SMALLER, "optimizer": "sgd", "lr": 0.1, "momentum": 0.85, "schedule": "triangle", "warmup_epochs": 2,
+                                    "epochs": 10, "batchnorm_weights": "frozen", "batchnorm_bias_lr_scale": 64.0})
+    model = build_image_model(config, (28, 28, 1), classes=10)
+    optimizer, schedule = build_optimizer(config, model, steps_per_epoch=10)
+    norms = [module for _, module in model.named_modules() if isinstance(module, BatchNorm)]
+    trained = {id(parameter) for parameter in optimizer.parameters}
+    assert norms and not any(id(norm.weight) in trained for norm in norms) and all(id(norm.bias) in trained for norm in norms)
+    assert len(trained) == len(model.parameters()) - len(norms)
+    assert {norm.bias.lr_scale for norm in norms} == {64.0} and {p.lr_scale for p in optimizer.parameters if p not in [n.bias for n in norms]} == {1.0}
+    assert optimizer.momentum == 0.85 and optimizer.nesterov
+    rates = [optimizer.lr]
+    for _ in range(100):
+        schedule.step()
+        rates.append(optimizer.lr)
+    assert rates[0] == pytest.approx(0.02) and rates[20] == pytest.approx(0.1) and rates[100] == pytest.approx(0.007)
+    assert max(rates) == rates[20]
+    learned = build_optimizer(ImageTrainingConfig(**{**SMALLER, "optimizer": "sgd"}), build_image_model(config, (28, 28, 1), 10), 10)[0]
+    assert len(learned.parameters) == len(model.parameters())
+
+
+def test_frozen_batchnorm_weights_stay_at_one_through_training(tmp_path):
+    config = ImageTrainingConfig(**{**SMALLER, "optimizer": "sgd", "lr": 0.05, "epochs": 1, "batchnorm_weights": "frozen",
+                                    "batchnorm_bias_lr_scale": 8.0, "schedule": "triangle"})
+    train_image_classifier(config, output=tmp_path)
+    model = load_model(tmp_path / "model")
+    norms = [module for _, module in model.named_modules() if isinstance(module, BatchNorm)]
+    assert all(numpy.all(norm.weight.data == 1) for norm in norms)
+    assert any(numpy.abs(norm.bias.data).max() > 0 for norm in norms)
+
+
+def test_test_limit_is_a_seeded_sample_of_every_class_in_the_original_order():
+    labels = numpy.repeat(numpy.arange(10), 100)  # sorted by class, as the CIFAR-10 files are
+    images = numpy.arange(1000, dtype=numpy.uint8).repeat(4).reshape(1000, 2, 2)
+    splits = ImageSplits(images, labels, images, labels)
+    config = ImageTrainingConfig(**{**SMALLER, "train_limit": None, "validation": 100, "test_limit": 200})
+    first = prepare_images(splits, config)[5]
+    assert len(first) == 200 and len(set(first.tolist())) == 10 and numpy.all(numpy.diff(first) >= 0)
+    numpy.testing.assert_array_equal(first, prepare_images(splits, config)[5])
+
+
 def test_a_whitening_stem_is_fitted_to_the_training_images_and_saved_with_the_model(tmp_path):
     config = ImageTrainingConfig(**{**SMALLER, "model": "fast-resnet", "fast_resnet_stem": "whitening", "fast_resnet_widths": [8, 4, 8],
                                     "epochs": 1, "test_time_shift": 1})
@@ -128,6 +175,13 @@ def test_every_model_maps_images_to_class_logits(model):
     ({"model": "fast-resnet", "fast_resnet_stem": "whitening"}, "widths\\[0\\] must be 8"),
     ({"validation": 5000}, "validation must be between 1 and 1499"),
     ({"augmentation": [{"name": "flip"}]}, "unknown name 'flip'"),
+    ({"schedule": "linear"}, "schedule must be one of 'cosine', 'triangle', got 'linear'"),
+    ({"batchnorm_weights": "fixed"}, "batchnorm_weights must be one of 'learned', 'frozen'"),
+    ({"momentum": 1.0}, r"momentum must be in \[0.0, 1.0\)"),
+    ({"batchnorm_bias_lr_scale": -1.0}, "batchnorm_bias_lr_scale must be >= 0"),
+    ({"optimizer": "adam", "batchnorm_bias_lr_scale": 64.0}, "batchnorm_bias_lr_scale needs the sgd optimizer"),
+    ({"test_limit": 0}, "test_limit must be a positive whole number of images"),
+    ({"train_limit": 10.5}, "train_limit must be a positive whole number"),
 ])
 def test_bad_configs_are_clear_errors(changes, message):
     with pytest.raises(ValueError, match=message):

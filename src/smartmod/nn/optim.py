@@ -45,9 +45,17 @@ class Optimizer:
         Steps taken so far: ``t`` in the papers' formulas.
     """
 
+    # Whether ``_update`` honours ``Parameter.lr_scale``; the others refuse a scaled parameter
+    # rather than ignore it.
+    supports_lr_scale = False
+
     def __init__(self, parameters: Iterable[Parameter], lr: float):
         self.parameters = _checked_parameters(parameters)
         check_range(lr=lr)
+        scaled = [index for index, parameter in enumerate(self.parameters) if parameter.lr_scale != 1]
+        if scaled and not self.supports_lr_scale:
+            raise ValueError(f"parameters {scaled[:5]} have an lr_scale other than 1, which {type(self).__name__} does not support; "
+                             "use SGD, or set their lr_scale back to 1")
         self.lr = lr
         self.step_count = 0
         self._slots: dict[str, list[Any]] = {}  # slot name -> one array per parameter
@@ -79,15 +87,23 @@ class Optimizer:
         return {}
 
     def _gradient(self, parameter: Parameter, weight_decay: float) -> Any:
-        """g + λθ: the gradient of the loss plus an L2 penalty (λ/2)‖θ‖², in a scratch buffer.
+        """s·g + λθ: the gradient of the loss (times the parameter's ``lr_scale`` s, which only
+        SGD allows to differ from 1) plus that of an L2 penalty (λ/2)‖θ‖², in a scratch buffer.
 
-        Returns ``parameter.grad`` itself when λ = 0; the gradient is never modified.
+        Returns ``parameter.grad`` itself when λ = 0 and s = 1; the gradient is never modified.
         """
-        if weight_decay == 0:
+        scale = float(parameter.lr_scale)
+        if weight_decay == 0 and scale == 1:
             return parameter.grad
+        xp = backend.get_array_module(parameter.data)
         decayed = self._scratch.like(parameter.data, "gradient")
-        backend.get_array_module(decayed).multiply(parameter.data, float(weight_decay), out=decayed)
-        decayed += parameter.grad
+        xp.multiply(parameter.data, float(weight_decay), out=decayed)
+        if scale == 1:
+            decayed += parameter.grad
+        else:
+            loss_part = self._scratch.like(parameter.data, "scaled_gradient")
+            xp.multiply(parameter.grad, scale, out=loss_part)
+            decayed += loss_part
         return decayed
 
     # -- state and configuration --------------------------------------------------------------
@@ -140,7 +156,8 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, Nesterov momentum and L2 decay.
 
-    With g = ∇L + λθ, as ``torch.optim.SGD``::
+    With g = s·∇L + λθ, as ``torch.optim.SGD`` (s is the parameter's ``lr_scale``, usually 1;
+    s ≠ 1 is torch's parameter group with learning rate s·lr and weight decay λ/s)::
 
         b ← g                        at the first step
         b ← μ b + (1 − τ) g          afterwards (τ: dampening)
@@ -160,6 +177,8 @@ class SGD(Optimizer):
     nesterov : bool
         Look ahead along the buffer; needs μ > 0 and τ = 0.
     """
+
+    supports_lr_scale = True
 
     def __init__(self, parameters: Iterable[Parameter], lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0):

@@ -38,10 +38,14 @@ class ImageTrainingConfig:
     vit_heads: int = 4
     epochs: int = 30
     batch_size: int = 128
-    optimizer: str = "sgd"  # sgd (Nesterov momentum 0.9) | adam
+    optimizer: str = "sgd"  # sgd (Nesterov momentum) | adam
+    momentum: float = 0.9  # SGD's Nesterov momentum
     lr: float = 0.05  # peak learning rate, reached after the warm-up
-    warmup_epochs: float = 1.0  # linear warm-up, then cosine decay to zero at the last epoch
-    weight_decay: float = 5e-4  # L2 on every parameter (SGD's coupled decay; Adam's too)
+    warmup_epochs: float = 1.0  # linear warm-up, then the decay
+    schedule: str = "cosine"  # "cosine": warm-up from 0, cosine decay to 0 at the last step; "triangle" (airbench): warm-up from lr/5, linear decay to 0.07·lr
+    weight_decay: float = 5e-4  # L2 on every trained parameter (SGD's coupled decay; Adam's too)
+    batchnorm_weights: str = "learned"  # "learned", or "frozen" at 1 (airbench: BatchNorm then only shifts)
+    batchnorm_bias_lr_scale: float = 1.0  # SGD: BatchNorm biases step this many times farther along their loss gradient (airbench: 64)
     label_smoothing: float = 0.0
     lookahead: bool = False  # Lookahead weight averaging as in airbench (smartmod.nn.lookahead): every 5 steps from the 4th epoch, ρ rising to 0.95⁵
     test_time_flip: bool = False  # the test accuracy averages the logits of each image and its mirror image (per-epoch figures do not)
@@ -52,7 +56,7 @@ class ImageTrainingConfig:
     init_from: str | None = None  # a saved model directory (train images --output DIR/model): start from its weights, all but the last layer
     validation: int = 5000  # training images held out for model selection (after a seeded shuffle)
     train_limit: int | None = None  # use only the first so many (shuffled) training images (quick runs, tests)
-    test_limit: int | None = None  # score only the first so many test images (quick runs, tests)
+    test_limit: int | None = None  # score only so many test images, a seeded sample (quick runs, tests)
     patience: int | None = None  # stop after this many epochs without validation improvement (None: run every epoch)
     seed: int = 0
     progress: bool = True

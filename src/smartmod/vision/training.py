@@ -6,7 +6,8 @@ and standard deviation; the last ``validation`` training images held out for mod
 (:mod:`smartmod.vision.augment`, run by the Trainer's ``batch_transform`` on the checkpointed
 generator, so an interrupted run resumes exactly); softmax cross-entropy with optional label
 smoothing; SGD with Nesterov momentum and weight decay (or Adam) under a linear warm-up and
-cosine decay. Every epoch also records its wall-clock time and the test accuracy, so a run
+cosine decay, or airbench's settings (Jordan 2024): a triangular schedule, BatchNorm weights
+frozen at 1 and BatchNorm biases on a 64 times larger step. Every epoch also records its wall-clock time and the test accuracy, so a run
 reports time to accuracy the way DAWNBench does (Coleman et al. 2017); the test set never
 chooses anything.
 
@@ -31,10 +32,12 @@ from smartmod.nn.layers.whitening import PatchWhitening
 from smartmod.nn.lookahead import Lookahead
 from smartmod.nn.losses import CrossEntropyLoss
 from smartmod.nn.module import Module
-from smartmod.nn.optim import SGD, Adam
-from smartmod.nn.schedules import CosineWithWarmup
+from smartmod.nn.layers.normalization import BatchNorm
+from smartmod.nn.optim import SGD, Adam, Optimizer
+from smartmod.nn.schedules import CosineWithWarmup, LearningRateSchedule, PiecewiseLinear
 from smartmod.nn.serialize import atomic_write_bytes, load_model, read_json, save_model
 from smartmod.nn.train import Trainer, predict
+from smartmod.nn.validation import check_range
 from smartmod.vision.augment_pipeline import Compose
 from smartmod.vision.configs import ImageTrainingConfig
 from smartmod.vision.datasets import ImageSplits, load_cifar10, load_fashion_mnist, load_mnist
@@ -45,12 +48,13 @@ from smartmod.vision.small_cnn import small_cnn
 from smartmod.vision.vit import vision_transformer
 
 __all__ = ["ImageTrainingConfig", "DATASETS", "MODELS", "build_image_model", "train_image_classifier", "channel_statistics", "accuracy", "select_classes",
-           "predict_augmented", "fit_patch_whitening",
+           "predict_augmented", "fit_patch_whitening", "build_optimizer",
            "copy_all_but_last_layer"]
 
 DATASETS: dict[str, Callable[[], ImageSplits]] = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist, "cifar10": load_cifar10}
 MODELS = ("small-cnn", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "fast-resnet", "vit")
 ATTENTION = (None, "se", "cbam")
+SCHEDULES = ("cosine", "triangle")
 # The usual CIFAR recipe: pad-and-crop and mirror. Digits are not mirrored (a mirrored 2 is no 2).
 DEFAULT_AUGMENTATION = {
     "cifar10": [{"name": "random_crop", "padding": 4}, {"name": "horizontal_flip"}],
@@ -175,7 +179,12 @@ def channel_statistics(images: numpy.ndarray, chunk: int = 1024) -> tuple[numpy.
 
 def prepare_images(splits: ImageSplits, config: ImageTrainingConfig) -> tuple[numpy.ndarray, ...]:
     """Float32 channels-last arrays normalized with the training rows' statistics; the training
-    rows shuffled (seeded) first, since a dataset may come ordered by class."""
+    rows shuffled (seeded) first, since a dataset may come ordered by class, and ``test_limit``
+    a seeded sample of the test rows for the same reason."""
+    for name in ("train_limit", "test_limit"):
+        limit = getattr(config, name)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"{name} must be a positive whole number of images, or null for all of them; got {limit!r}")
     x_train = splits.x_train if splits.x_train.ndim == 4 else splits.x_train[..., None]  # (N, H, W, C)
     x_test = splits.x_test if splits.x_test.ndim == 4 else splits.x_test[..., None]
     y_train, y_test = splits.y_train, splits.y_test
@@ -187,8 +196,9 @@ def prepare_images(splits: ImageSplits, config: ImageTrainingConfig) -> tuple[nu
     x_train, y_train = x_train[order], y_train[order]
     if config.train_limit is not None:
         x_train, y_train = x_train[:config.train_limit], y_train[:config.train_limit]
-    if config.test_limit is not None:
-        x_test, y_test = x_test[:config.test_limit], y_test[:config.test_limit]
+    if config.test_limit is not None and config.test_limit < len(x_test):  # a seeded sample in the original order: the test set too may come sorted by class
+        kept = numpy.sort(numpy.random.default_rng(config.seed + 1).choice(len(x_test), config.test_limit, replace=False))
+        x_test, y_test = x_test[kept], y_test[kept]
     if not 0 < config.validation < len(x_train):
         raise ValueError(f"validation must be between 1 and {len(x_train) - 1} images (the training images), got {config.validation}")
     mean, std = channel_statistics(x_train[:-config.validation])
@@ -248,6 +258,48 @@ def _claim_run_directory(output: Path, config: ImageTrainingConfig, resume: bool
                          "resume it with those, or start a new run in another directory")
 
 
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(repr(choice) for choice in choices)}, got {value!r}")
+
+
+def _check_optimizer_settings(config: ImageTrainingConfig) -> None:
+    _check_choice("optimizer", config.optimizer, ("sgd", "adam"))
+    _check_choice("schedule", config.schedule, SCHEDULES)
+    _check_choice("batchnorm_weights", config.batchnorm_weights, ("learned", "frozen"))
+    check_range(momentum=config.momentum, high=1.0, include_high=False)
+    check_range(batchnorm_bias_lr_scale=config.batchnorm_bias_lr_scale)
+    if config.batchnorm_bias_lr_scale != 1 and config.optimizer != "sgd":
+        raise ValueError(f"batchnorm_bias_lr_scale needs the sgd optimizer, got {config.optimizer!r}; set it to 1 or use sgd")
+
+
+def build_optimizer(config: ImageTrainingConfig, model: Module, steps_per_epoch: int) -> tuple[Optimizer, LearningRateSchedule]:
+    """The optimizer over the parameters the config trains, and its per-step schedule.
+
+    ``batchnorm_weights="frozen"`` leaves every BatchNorm's γ at 1 (out of the optimizer);
+    ``batchnorm_bias_lr_scale`` sets the BatchNorm biases' ``lr_scale`` (SGD only).
+    """
+    _check_optimizer_settings(config)
+    frozen = set()
+    for _, module in model.named_modules():
+        if isinstance(module, BatchNorm) and module.affine:
+            module.bias.lr_scale = float(config.batchnorm_bias_lr_scale)
+            if config.batchnorm_weights == "frozen":
+                frozen.add(id(module.weight))
+    parameters = [parameter for parameter in model.parameters() if id(parameter) not in frozen]
+    if config.optimizer == "sgd":
+        optimizer: Optimizer = SGD(parameters, lr=config.lr, momentum=config.momentum, nesterov=config.momentum > 0,
+                                   weight_decay=config.weight_decay)
+    else:
+        optimizer = Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    total_steps = steps_per_epoch * config.epochs
+    warmup = min(int(config.warmup_epochs * steps_per_epoch), total_steps - 1)
+    if config.schedule == "cosine":
+        return optimizer, CosineWithWarmup(optimizer, warmup, total_steps)
+    points = [(0, 0.2), (warmup, 1.0), (total_steps, 0.07)] if warmup > 0 else [(0, 1.0), (total_steps, 0.07)]
+    return optimizer, PiecewiseLinear(optimizer, [step for step, _ in points], [factor for _, factor in points])
+
+
 def train_image_classifier(config: ImageTrainingConfig, output: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
     """Train, keep the best validation epoch, score the test set; returns the results.
 
@@ -257,8 +309,7 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
     """
     if config.dataset not in DATASETS:
         raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
-    if config.optimizer not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+    _check_optimizer_settings(config)
     if isinstance(config.test_time_shift, bool) or not isinstance(config.test_time_shift, int) or config.test_time_shift < 0:
         raise ValueError(f"test_time_shift must be a whole number of pixels, 0 or more, got {config.test_time_shift!r}")
     if output is not None:
@@ -273,16 +324,12 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
     fit_patch_whitening(model, x_train)
     if config.init_from is not None:
         copy_all_but_last_layer(load_model(config.init_from), model)
-    if config.optimizer == "sgd":
-        optimizer = SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
-    else:
-        optimizer = Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = -(-len(x_train) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs
-    warmup = min(int(config.warmup_epochs * steps_per_epoch), total_steps - 1)
+    optimizer, schedule = build_optimizer(config, model, steps_per_epoch)
     clock = _EpochClock(x_test, y_test)
     stopper = EarlyStopping("val_accuracy", mode="max", patience=config.patience or config.epochs + 1)
-    callbacks: list[Callback] = [LearningRateScheduler(CosineWithWarmup(optimizer, warmup, total_steps), interval="step"), clock, stopper]
+    callbacks: list[Callback] = [LearningRateScheduler(schedule, interval="step"), clock, stopper]
     if config.lookahead:
         callbacks.append(Lookahead(total_steps, every=5, start_step=min(3, config.epochs - 1) * steps_per_epoch, steps_per_epoch=steps_per_epoch))
     checkpoint = Path(output) / "checkpoint.npz" if output is not None else None
