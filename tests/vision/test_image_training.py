@@ -134,6 +134,16 @@ def test_frozen_batchnorm_weights_stay_at_one_through_training(tmp_path):
     assert any(numpy.abs(norm.bias.data).max() > 0 for norm in norms)
 
 
+def test_without_validation_images_every_training_image_is_used_and_the_last_epoch_kept(tmp_path):
+    config = ImageTrainingConfig(**{**SMALLER, "validation": 0, "epochs": 2})
+    results = train_image_classifier(config, output=tmp_path)
+    x_train, _, x_val, _, x_test, y_test = prepare_images(DATASETS["mnist"](), config)[:6]
+    assert len(x_train) == SMALLER["train_limit"] and len(x_val) == 0
+    assert results["best_val_accuracy"] is None and [epoch["val_accuracy"] for epoch in results["epochs"]] == [None, None]
+    model = load_model(tmp_path / "model")
+    assert results["test_accuracy"] == results["epochs"][-1]["test_accuracy"] == accuracy(predict(model, channels_first(x_test)), y_test)
+
+
 def test_test_limit_is_a_seeded_sample_of_every_class_in_the_original_order():
     labels = numpy.repeat(numpy.arange(10), 100)  # sorted by class, as the CIFAR-10 files are
     images = numpy.arange(1000, dtype=numpy.uint8).repeat(4).reshape(1000, 2, 2)
@@ -173,7 +183,9 @@ def test_every_model_maps_images_to_class_logits(model):
     ({"test_time_shift": -1}, "test_time_shift must be a whole number of pixels, 0 or more, got -1"),
     ({"test_time_shift": 1.5}, "test_time_shift must be a whole number"),
     ({"model": "fast-resnet", "fast_resnet_stem": "whitening"}, "widths\\[0\\] must be 8"),
-    ({"validation": 5000}, "validation must be between 1 and 1499"),
+    ({"validation": 5000}, "validation must be between 0 and 1499"),
+    ({"validation": -1}, "validation must be between 0 and 1499"),
+    ({"validation": 0, "patience": 2}, "patience stops on validation accuracy, but validation is 0"),
     ({"augmentation": [{"name": "flip"}]}, "unknown name 'flip'"),
     ({"schedule": "linear"}, "schedule must be one of 'cosine', 'triangle', got 'linear'"),
     ({"batchnorm_weights": "fixed"}, "batchnorm_weights must be one of 'learned', 'frozen'"),

@@ -36,6 +36,11 @@ def test_fine_tuning_copies_every_weight_but_the_classifier():
         copy_all_but_last_layer(build_image_model(ImageTrainingConfig(widths=[4, 16]), (16, 16, 3), 10), target)
 
 
+def test_the_feature_classifier_needs_validation_images(tmp_path):
+    with pytest.raises(ValueError, match="hold out some training images"):
+        train_feature_classifier(ImageTrainingConfig(**{**SMALL, "validation": 0}), pretrained=str(tmp_path / "never-read"))
+
+
 def test_features_are_the_input_of_the_last_layer():
     network = build_image_model(ImageTrainingConfig(widths=[4, 8]), (16, 16, 3), 10)
     images = numpy.random.default_rng(0).normal(size=(3, 16, 16, 3)).astype(numpy.float32)

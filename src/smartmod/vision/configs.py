@@ -54,7 +54,7 @@ class ImageTrainingConfig:
     classes: list[int] | None = None  # train and test on these classes only, relabeled 0..k-1 in this order (transfer learning)
     train_per_class: int | None = None  # keep only the first so many training images of each class (little-data runs)
     init_from: str | None = None  # a saved model directory (train images --output DIR/model): start from its weights, all but the last layer
-    validation: int = 5000  # training images held out for model selection (after a seeded shuffle)
+    validation: int = 5000  # training images held out for model selection (after a seeded shuffle); 0: train on all, keep the last epoch
     train_limit: int | None = None  # use only the first so many (shuffled) training images (quick runs, tests)
     test_limit: int | None = None  # score only so many test images, a seeded sample (quick runs, tests)
     patience: int | None = None  # stop after this many epochs without validation improvement (None: run every epoch)

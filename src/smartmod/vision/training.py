@@ -2,7 +2,7 @@
 
 The recipe: images scaled to [0, 1] and normalized per channel with the training set's mean
 and standard deviation; the last ``validation`` training images held out for model selection
-(the best validation epoch's weights are kept); augmentation of the training batches only
+(the best validation epoch's weights are kept; with none held out, the last epoch's); augmentation of the training batches only
 (:mod:`smartmod.vision.augment`, run by the Trainer's ``batch_transform`` on the checkpointed
 generator, so an interrupted run resumes exactly); softmax cross-entropy with optional label
 smoothing; SGD with Nesterov momentum and weight decay (or Adam) under a linear warm-up and
@@ -199,16 +199,16 @@ def prepare_images(splits: ImageSplits, config: ImageTrainingConfig) -> tuple[nu
     if config.test_limit is not None and config.test_limit < len(x_test):  # a seeded sample in the original order: the test set too may come sorted by class
         kept = numpy.sort(numpy.random.default_rng(config.seed + 1).choice(len(x_test), config.test_limit, replace=False))
         x_test, y_test = x_test[kept], y_test[kept]
-    if not 0 < config.validation < len(x_train):
-        raise ValueError(f"validation must be between 1 and {len(x_train) - 1} images (the training images), got {config.validation}")
-    mean, std = channel_statistics(x_train[:-config.validation])
+    if isinstance(config.validation, bool) or not isinstance(config.validation, int) or not 0 <= config.validation < len(x_train):
+        raise ValueError(f"validation must be between 0 and {len(x_train) - 1} images (the training images), got {config.validation!r}")
+    kept = len(x_train) - config.validation  # 0 held out: empty validation arrays
+    mean, std = channel_statistics(x_train[:kept])
 
     def normalized(images: numpy.ndarray) -> numpy.ndarray:
         return ((images.astype(numpy.float32) / 255 - mean) / std).astype(numpy.float32)
 
     x_train = normalized(x_train)
-    return (x_train[:-config.validation], y_train[:-config.validation], x_train[-config.validation:], y_train[-config.validation:],
-            normalized(x_test), y_test, mean, std)
+    return x_train[:kept], y_train[:kept], x_train[kept:], y_train[kept:], normalized(x_test), y_test, mean, std
 
 
 def class_names(splits: ImageSplits, config: ImageTrainingConfig) -> list[str]:
@@ -312,6 +312,8 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
     _check_optimizer_settings(config)
     if isinstance(config.test_time_shift, bool) or not isinstance(config.test_time_shift, int) or config.test_time_shift < 0:
         raise ValueError(f"test_time_shift must be a whole number of pixels, 0 or more, got {config.test_time_shift!r}")
+    if config.validation == 0 and config.patience is not None:
+        raise ValueError("patience stops on validation accuracy, but validation is 0; hold out some training images or set patience to null")
     if output is not None:
         _claim_run_directory(Path(output), config, resume)
     splits = DATASETS[config.dataset]()
@@ -328,8 +330,10 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
     total_steps = steps_per_epoch * config.epochs
     optimizer, schedule = build_optimizer(config, model, steps_per_epoch)
     clock = _EpochClock(x_test, y_test)
-    stopper = EarlyStopping("val_accuracy", mode="max", patience=config.patience or config.epochs + 1)
-    callbacks: list[Callback] = [LearningRateScheduler(schedule, interval="step"), clock, stopper]
+    callbacks: list[Callback] = [LearningRateScheduler(schedule, interval="step"), clock]
+    stopper = EarlyStopping("val_accuracy", mode="max", patience=config.patience or config.epochs + 1) if len(x_val) else None
+    if stopper is not None:
+        callbacks.append(stopper)
     if config.lookahead:
         callbacks.append(Lookahead(total_steps, every=5, start_step=min(3, config.epochs - 1) * steps_per_epoch, steps_per_epoch=steps_per_epoch))
     checkpoint = Path(output) / "checkpoint.npz" if output is not None else None
@@ -337,9 +341,10 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
                       metrics={"accuracy": accuracy}, callbacks=callbacks, checkpoint_path=checkpoint, checkpoint_every=50,
                       batch_transform=lambda batch: channels_first(augment(batch)), seed=config.seed, progress=config.progress)
     history = trainer.fit(x_train, y_train, epochs=config.epochs,
-                          validation_data=(channels_first(x_val), y_val), resume=resume)
-    if stopper.best_weights:
+                          validation_data=(channels_first(x_val), y_val) if stopper is not None else None, resume=resume)
+    if stopper is not None and stopper.best_weights:
         model.load_state_dict(stopper.best_weights)  # the best validation epoch, also when every epoch ran
+    validation_accuracy = history.get("val_accuracy", [None] * len(history["loss"]))  # None without validation images
     test_logits = predict_augmented(model, channels_first(x_test), config.test_time_flip, config.test_time_shift)
     results = {
         "config": asdict(config),
@@ -347,12 +352,12 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
         "parameters": model.num_parameters(),
         "epochs_run": len(history["loss"]),
         "train_seconds": clock.seconds[-1] if clock.seconds else 0.0,
-        "best_val_accuracy": max(history["val_accuracy"]),
-        "test_accuracy": accuracy(test_logits, y_test),  # the best validation epoch's weights
+        "best_val_accuracy": max(history["val_accuracy"]) if stopper is not None else None,
+        "test_accuracy": accuracy(test_logits, y_test),  # the best validation epoch's weights; the last epoch's without validation
         "test_time_flip": config.test_time_flip,
         "test_time_shift": config.test_time_shift,
         "epochs": [{"epoch": index + 1, "seconds": seconds, "loss": loss, "val_accuracy": val, "test_accuracy": test}
-                   for index, (seconds, loss, val, test) in enumerate(zip(clock.seconds, history["loss"], history["val_accuracy"],
+                   for index, (seconds, loss, val, test) in enumerate(zip(clock.seconds, history["loss"], validation_accuracy,
                                                                            clock.test_accuracy))],
         "normalization": {"mean": mean.tolist(), "std": std.tolist()},
         "image_shape": list(x_train.shape[1:]),  # (H, W, C) the network reads

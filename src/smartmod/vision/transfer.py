@@ -48,6 +48,8 @@ def train_feature_classifier(config: ImageTrainingConfig, pretrained: str, split
     ``config`` selects (dataset, classes, train_per_class, validation, ...); Adam at ``config.lr``
     for ``config.epochs`` epochs, the best validation epoch kept. Returns the same per-epoch
     figures as :func:`~smartmod.vision.training.train_image_classifier`."""
+    if config.validation == 0:
+        raise ValueError("the feature classifier keeps its best validation epoch: hold out some training images (validation > 0)")
     splits = splits if splits is not None else DATASETS[config.dataset]()
     x_train, y_train, x_val, y_val, x_test, y_test, _, _ = prepare_images(splits, config)
     network = load_model(pretrained)
