@@ -105,8 +105,9 @@ def test_test_time_shift_gives_half_the_weight_to_two_shifted_copies_with_reflec
 
 def test_airbench_settings_freeze_batchnorm_weights_speed_up_its_biases_and_shape_the_schedule():
     config = ImageTrainingConfig(**{**SMALLER, "optimizer": "sgd", "lr": 0.1, "momentum": 0.85, "schedule": "triangle", "warmup_epochs": 2,
-                                    "epochs": 10, "batchnorm_weights": "frozen", "batchnorm_bias_lr_scale": 64.0})
+                                    "epochs": 10, "batchnorm_weights": "frozen", "batchnorm_bias_lr_scale": 64.0, "batchnorm_momentum": 0.4})
     model = build_image_model(config, (28, 28, 1), classes=10)
+    assert {module.momentum for _, module in model.named_modules() if isinstance(module, BatchNorm)} == {0.4}
     optimizer, schedule = build_optimizer(config, model, steps_per_epoch=10)
     norms = [module for _, module in model.named_modules() if isinstance(module, BatchNorm)]
     trained = {id(parameter) for parameter in optimizer.parameters}
@@ -187,6 +188,8 @@ def test_every_model_maps_images_to_class_logits(model):
     ({"validation": -1}, "validation must be between 0 and 1499"),
     ({"validation": 0, "patience": 2}, "patience stops on validation accuracy, but validation is 0"),
     ({"augmentation": [{"name": "flip"}]}, "unknown name 'flip'"),
+    ({"batchnorm_momentum": 0.0}, "batchnorm_momentum must be above 0"),
+    ({"batchnorm_momentum": 1.5}, r"batchnorm_momentum must be in \[0.0, 1.0\]"),
     ({"schedule": "linear"}, "schedule must be one of 'cosine', 'triangle', got 'linear'"),
     ({"batchnorm_weights": "fixed"}, "batchnorm_weights must be one of 'learned', 'frozen'"),
     ({"momentum": 1.0}, r"momentum must be in \[0.0, 1.0\)"),

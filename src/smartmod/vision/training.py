@@ -64,7 +64,19 @@ DEFAULT_AUGMENTATION = {
 
 
 def build_image_model(config: ImageTrainingConfig, image_shape: tuple[int, int, int], classes: int) -> Module:
-    """The network for images ``(H, W, C)``: (N, C, H, W) → (N, classes) logits."""
+    """The network for images ``(H, W, C)``: (N, C, H, W) → (N, classes) logits, every BatchNorm
+    tracking its running statistics with ``config.batchnorm_momentum``."""
+    check_range(batchnorm_momentum=config.batchnorm_momentum, high=1.0)
+    if config.batchnorm_momentum == 0:
+        raise ValueError("batchnorm_momentum must be above 0 (at 0 the running statistics never leave their start)")
+    model = _network(config, image_shape, classes)
+    for _, module in model.named_modules():
+        if isinstance(module, BatchNorm):
+            module.momentum = float(config.batchnorm_momentum)
+    return model
+
+
+def _network(config: ImageTrainingConfig, image_shape: tuple[int, int, int], classes: int) -> Module:
     height, width, channels = image_shape
     if config.model not in MODELS:
         raise ValueError(f"unknown model {config.model!r}; choose one of {', '.join(MODELS)}")
