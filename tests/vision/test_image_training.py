@@ -10,7 +10,7 @@ import numpy
 import pytest
 
 from smartmod.nn.layers.conv import channels_first
-from smartmod.nn.layers.normalization import BatchNorm
+from smartmod.nn.layers.normalization import BatchNorm, recalibrate_batchnorm
 from smartmod.nn.serialize import load_model
 from smartmod.nn.train import Trainer
 from smartmod.nn.train import predict
@@ -145,6 +145,19 @@ def test_without_validation_images_every_training_image_is_used_and_the_last_epo
     assert results["test_accuracy"] == results["epochs"][-1]["test_accuracy"] == accuracy(predict(model, channels_first(x_test)), y_test)
 
 
+def test_batchnorm_recalibration_leaves_statistics_of_the_final_weights(tmp_path):
+    config = ImageTrainingConfig(**{**SMALLER, "epochs": 1, "batchnorm_recalibration": 200})
+    results = train_image_classifier(config, output=tmp_path)
+    model = load_model(tmp_path / "model")
+    saved = [(norm.running_mean.copy(), norm.running_var.copy()) for _, norm in model.named_modules() if isinstance(norm, BatchNorm)]
+    x_train, _, _, _, x_test, y_test = prepare_images(DATASETS["mnist"](), config)[:6]
+    assert recalibrate_batchnorm(model, channels_first(x_train[:200])) == len(saved) > 0
+    for (mean, var), norm in zip(saved, [norm for _, norm in model.named_modules() if isinstance(norm, BatchNorm)]):
+        numpy.testing.assert_allclose(norm.running_mean, mean, rtol=1e-5, atol=1e-6)
+        numpy.testing.assert_allclose(norm.running_var, var, rtol=1e-5, atol=1e-6)
+    assert results["test_accuracy"] == accuracy(predict(model, channels_first(x_test)), y_test)
+
+
 def test_test_limit_is_a_seeded_sample_of_every_class_in_the_original_order():
     labels = numpy.repeat(numpy.arange(10), 100)  # sorted by class, as the CIFAR-10 files are
     images = numpy.arange(1000, dtype=numpy.uint8).repeat(4).reshape(1000, 2, 2)
@@ -190,6 +203,7 @@ def test_every_model_maps_images_to_class_logits(model):
     ({"augmentation": [{"name": "flip"}]}, "unknown name 'flip'"),
     ({"batchnorm_momentum": 0.0}, "batchnorm_momentum must be above 0"),
     ({"batchnorm_momentum": 1.5}, r"batchnorm_momentum must be in \[0.0, 1.0\]"),
+    ({"batchnorm_recalibration": -5}, "batchnorm_recalibration must be a whole number of training images, 0 \\(off\\) or more"),
     ({"schedule": "linear"}, "schedule must be one of 'cosine', 'triangle', got 'linear'"),
     ({"batchnorm_weights": "fixed"}, "batchnorm_weights must be one of 'learned', 'frozen'"),
     ({"momentum": 1.0}, r"momentum must be in \[0.0, 1.0\)"),

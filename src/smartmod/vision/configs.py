@@ -45,6 +45,7 @@ class ImageTrainingConfig:
     schedule: str = "cosine"  # "cosine": warm-up from 0, cosine decay to 0 at the last step; "triangle" (airbench): warm-up from lr/5, linear decay to 0.07·lr
     weight_decay: float = 5e-4  # L2 on every trained parameter (SGD's coupled decay; Adam's too)
     batchnorm_momentum: float = 0.1  # running statistics ← (1 − m)·running + m·batch; airbench: 0.4, for a network that moves fast at a high learning rate
+    batchnorm_recalibration: int = 0  # after training, recompute BatchNorm's running statistics on this many (un-augmented) training images; 0: keep them
     batchnorm_weights: str = "learned"  # "learned", or "frozen" at 1 (airbench: BatchNorm then only shifts)
     batchnorm_bias_lr_scale: float = 1.0  # SGD: BatchNorm biases step this many times farther along their loss gradient (airbench: 64)
     label_smoothing: float = 0.0

@@ -32,7 +32,7 @@ from smartmod.nn.layers.whitening import PatchWhitening
 from smartmod.nn.lookahead import Lookahead
 from smartmod.nn.losses import CrossEntropyLoss
 from smartmod.nn.module import Module
-from smartmod.nn.layers.normalization import BatchNorm
+from smartmod.nn.layers.normalization import BatchNorm, recalibrate_batchnorm
 from smartmod.nn.optim import SGD, Adam, Optimizer
 from smartmod.nn.schedules import CosineWithWarmup, LearningRateSchedule, PiecewiseLinear
 from smartmod.nn.serialize import atomic_write_bytes, load_model, read_json, save_model
@@ -324,6 +324,8 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
     _check_optimizer_settings(config)
     if isinstance(config.test_time_shift, bool) or not isinstance(config.test_time_shift, int) or config.test_time_shift < 0:
         raise ValueError(f"test_time_shift must be a whole number of pixels, 0 or more, got {config.test_time_shift!r}")
+    if isinstance(config.batchnorm_recalibration, bool) or not isinstance(config.batchnorm_recalibration, int) or config.batchnorm_recalibration < 0:
+        raise ValueError(f"batchnorm_recalibration must be a whole number of training images, 0 (off) or more, got {config.batchnorm_recalibration!r}")
     if config.validation == 0 and config.patience is not None:
         raise ValueError("patience stops on validation accuracy, but validation is 0; hold out some training images or set patience to null")
     if output is not None:
@@ -357,6 +359,8 @@ def train_image_classifier(config: ImageTrainingConfig, output: str | Path | Non
     if stopper is not None and stopper.best_weights:
         model.load_state_dict(stopper.best_weights)  # the best validation epoch, also when every epoch ran
     validation_accuracy = history.get("val_accuracy", [None] * len(history["loss"]))  # None without validation images
+    if config.batchnorm_recalibration:
+        recalibrate_batchnorm(model, channels_first(x_train[:config.batchnorm_recalibration]))
     test_logits = predict_augmented(model, channels_first(x_test), config.test_time_flip, config.test_time_shift)
     results = {
         "config": asdict(config),

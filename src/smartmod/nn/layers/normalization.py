@@ -13,7 +13,7 @@ from smartmod.nn import backend, parallel
 from smartmod.nn.init import ones, zeros
 from smartmod.nn.module import Module, Parameter
 
-__all__ = ["BatchNorm", "LayerNorm", "rows_side_by_side"]
+__all__ = ["BatchNorm", "LayerNorm", "recalibrate_batchnorm", "rows_side_by_side"]
 
 
 def _normalize_backward(grad_xhat: Any, x_hat: Any, inv_std: Any, axes: tuple[int, ...]) -> Any:
@@ -213,3 +213,54 @@ class LayerNorm(Module):
 
     def get_config(self) -> dict[str, Any]:
         return {"normalized_shape": self.normalized_shape, "eps": self.eps, "affine": self.affine}
+
+
+def recalibrate_batchnorm(model: Module, inputs: Any, batch_size: int = 500) -> int:
+    """Recompute every BatchNorm's running statistics for the weights the model has now.
+
+    Running statistics average the batches of the last few steps, each taken with the weights of
+    its step; when training ends at a large learning rate, or weights are averaged afterwards
+    (Lookahead, SWA), they no longer match the final weights, and evaluation suffers. This runs
+    ``inputs`` (no gradient is kept) through the model batch by batch with only the BatchNorm
+    layers in training mode, each keeping the plain mean of the batches' means and (unbiased)
+    variances, as ``torch.optim.swa_utils.update_bn`` does (Izmailov et al. 2018, "Averaging
+    weights leads to wider optima and better generalization"). Momenta and modes are restored.
+
+    Parameters
+    ----------
+    model : Module
+    inputs : array
+        Rows the model reads, e.g. un-augmented training images; at least 2.
+    batch_size : int
+        Rows a forward pass, >= 2 (batch statistics need two rows).
+
+    Returns
+    -------
+    int
+        The number of BatchNorm layers recalibrated (0 leaves the model untouched).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
+        raise ValueError(f"batch_size must be a whole number of rows, 2 or more, got {batch_size!r}")
+    rows = len(inputs)
+    norms = [module for _, module in model.named_modules() if isinstance(module, BatchNorm)]
+    if not norms:
+        return 0
+    if rows < 2:
+        raise ValueError(f"recalibrating BatchNorm needs at least 2 input rows, got {rows}")
+    starts = list(range(0, rows, batch_size))
+    if len(starts) > 1 and rows - starts[-1] < 2:
+        starts.pop()  # a last batch of one row has no variance: its row goes unused
+    was_training, momenta = model.training, [norm.momentum for norm in norms]
+    model.eval()
+    for norm in norms:
+        norm.train()
+    try:
+        for count, start in enumerate(starts):
+            for norm in norms:
+                norm.momentum = 1.0 / (count + 1)  # running = the mean over the batches so far
+            model.forward(inputs[start:start + batch_size])
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+        model.train(was_training)
+    return len(norms)
