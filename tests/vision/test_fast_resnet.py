@@ -5,8 +5,8 @@ import numpy
 import pytest
 import torch
 
-from smartmod.nn import MaxPool2d, PatchWhitening, Residual, Scale, backend
-from smartmod.vision.fast_resnet import fast_resnet
+from smartmod.nn import Conv2d, MaxPool2d, PatchWhitening, Residual, Scale, backend
+from smartmod.vision.fast_resnet import dirac_, fast_resnet
 from tests.nn.test_conv_torch import check_network, normal
 
 
@@ -32,7 +32,37 @@ def test_the_whitening_stem_fitted_to_images_matches_torch_exactly_in_float64():
     check_network(model, normal((4, 3, 15, 15)).astype(numpy.float64), rtol=1e-9, atol=1e-10, reference_dtype=torch.float64)
 
 
+def test_plain_blocks_start_each_convolution_as_the_identity_on_its_first_channels():
+    backend.set_default_dtype("float64")
+    model = fast_resnet(widths=(24, 6, 8), stem="whitening", block="plain", attention="se", reduction=2)
+    assert not any(isinstance(layer, Residual) for layer in model)
+    convolutions = [layer for layer in model if isinstance(layer, Conv2d)]
+    assert len(convolutions) == 4
+    x = normal((2, 6, 5, 5)).astype(numpy.float64)
+    second = convolutions[1]  # 6 → 6: every filter copies its channel
+    numpy.testing.assert_allclose(second(x), x, atol=1e-12)
+    widening = convolutions[2]  # 6 → 8: the first 6 filters copy, the last 2 keep their random start
+    y = widening(x)
+    numpy.testing.assert_allclose(y[:, :6], x, atol=1e-12)
+    assert numpy.abs(widening.weight.data[6:]).min() > 0
+    model[0].fit(normal((8, 3, 15, 15), seed=4).astype(numpy.float64))
+    check_network(model, normal((4, 3, 15, 15)).astype(numpy.float64), rtol=1e-9, atol=1e-10, reference_dtype=torch.float64)
+
+
+def test_dirac_init_matches_torch():
+    backend.set_default_dtype("float64")
+    conv = dirac_(Conv2d(3, 5, (3, 5), padding=(1, 2)))
+    expected = torch.from_numpy(conv.weight.data.copy())
+    torch.nn.init.dirac_(expected[:3])
+    numpy.testing.assert_array_equal(conv.weight.data, expected.numpy())
+    with pytest.raises(ValueError, match="odd kernel"):
+        dirac_(Conv2d(3, 3, 2))
+    with pytest.raises(ValueError, match="ungrouped"):
+        dirac_(Conv2d(4, 4, 3, groups=2))
+
+
 @pytest.mark.parametrize("arguments, message", [
+    (dict(block="bottleneck"), "block must be one of residual, plain, got 'bottleneck'"),
     (dict(stem="pixels"), "stem must be one of conv, whitening"),
     (dict(stem="whitening", widths=(32, 64)), "widths\\[0\\] must be 24"),
     (dict(widths=(8,)), "the stem's then at least one stage's"),

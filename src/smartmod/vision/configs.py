@@ -31,6 +31,7 @@ class ImageTrainingConfig:
     widths: list[int] = field(default_factory=lambda: [32, 64, 128])  # small-cnn: channels of each stage
     resnet_width: int = 16  # ResNets: channels of the first stage (16 in He et al. 2016)
     fast_resnet_widths: list[int] = field(default_factory=lambda: [32, 64, 256, 256])  # fast-resnet: channels of the stem, then of each stage
+    fast_resnet_block: str = "residual"  # fast-resnet: "residual" or "plain" (airbench: no residual add, convolutions starting as the identity)
     fast_resnet_stem: str = "conv"  # fast-resnet: "conv" (learned) or "whitening" (2×2 patch whitening fitted to training images; widths[0] = 8·C)
     vit_patch: int = 4  # ViT: patch size (must divide the image size)
     vit_dim: int = 128  # ViT: token width

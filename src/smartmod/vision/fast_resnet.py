@@ -10,6 +10,8 @@ convolutions, this spends about 150M over 7, mostly as wide GEMMs.
              or fixed 2×2 patch whitening → ReLU                 (N, 8·C, 31, 31)
     stage i  conv3×3 → max-pool 2 → BN → ReLU                    (N, w_i, 32/2^i, 32/2^i)
              + Residual(conv3×3 → BN → ReLU [→ SE or CBAM])
+             or, with block="plain" (airbench's), → conv3×3 → BN → ReLU [→ SE or CBAM],
+             every convolution's first filters starting as the identity (Dirac) instead
     head     global max-pool → Dense → × logit_scale             (N, classes)
 """
 from __future__ import annotations
@@ -26,13 +28,14 @@ from smartmod.nn.layers.scale import Scale
 from smartmod.nn.layers.whitening import PatchWhitening
 from smartmod.nn.module import Module, Sequential
 
-__all__ = ["fast_resnet", "STEMS"]
+__all__ = ["fast_resnet", "STEMS", "BLOCKS", "dirac_"]
 
 STEMS = ("conv", "whitening")
+BLOCKS = ("residual", "plain")
 
 
 def fast_resnet(classes: int = 10, in_channels: int = 3, widths: Sequence[int] = (32, 64, 256, 256), attention: str | None = None,
-                reduction: int = 16, logit_scale: float = 0.125, stem: str = "conv") -> Sequential:
+                reduction: int = 16, logit_scale: float = 0.125, stem: str = "conv", block: str = "residual") -> Sequential:
     """The network as a :class:`~smartmod.nn.Sequential`: (N, in_channels, H, W) → (N, classes) logits.
 
     Parameters
@@ -52,11 +55,18 @@ def fast_resnet(classes: int = 10, in_channels: int = 3, widths: Sequence[int] =
         (fixed, 8·C channels, so ``widths[0]`` must be 8·in_channels) → ReLU, as in Jordan's
         airbench; its filters come from :meth:`~smartmod.nn.PatchWhitening.fit` on training
         images before training starts.
+    block : "residual" or "plain"
+        The second convolution of a stage in a residual layer, or plain after the first
+        (Jordan's airbench), each convolution's first ``in_channels`` filters then initialized
+        to pass their input channel through (:func:`dirac_`): an identity path that training may
+        leave, where a residual layer keeps it.
     """
     if len(widths) < 2 or any(isinstance(width, bool) or not isinstance(width, int) or width < 1 for width in widths):
         raise ValueError(f"widths must be positive integers, the stem's then at least one stage's, got {list(widths)}")
     if attention is not None and attention not in ATTENTION:
         raise ValueError(f"attention must be None, 'se' or 'cbam', got {attention!r}")
+    if block not in BLOCKS:
+        raise ValueError(f"block must be one of {', '.join(BLOCKS)}, got {block!r}")
     if stem not in STEMS:
         raise ValueError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
     if stem == "whitening" and widths[0] != 8 * in_channels:
@@ -65,7 +75,14 @@ def fast_resnet(classes: int = 10, in_channels: int = 3, widths: Sequence[int] =
     layers: list[Module] = _conv_bn_relu(in_channels, widths[0]) if stem == "conv" else [PatchWhitening(in_channels, 2), ReLU()]
     for previous, width in zip(widths, widths[1:]):
         body = _conv_bn_relu(width, width) + ([ATTENTION[attention](width, reduction)] if attention is not None else [])
-        layers += [Conv2d(previous, width, 3, padding=1, bias=False), MaxPool2d(2), BatchNorm(width), ReLU(), Residual(*body)]
+        first = Conv2d(previous, width, 3, padding=1, bias=False)
+        layers += [first, MaxPool2d(2), BatchNorm(width), ReLU()]
+        if block == "residual":
+            layers.append(Residual(*body))
+        else:
+            dirac_(first)
+            dirac_(body[0])
+            layers += body
     layers += [GlobalMaxPool2d(), Dense(widths[-1], classes), Scale(logit_scale)]
     model = Sequential(*layers)
     model.needs_input_grad = False  # the input is images: the first convolution skips its input gradient
@@ -74,3 +91,16 @@ def fast_resnet(classes: int = 10, in_channels: int = 3, widths: Sequence[int] =
 
 def _conv_bn_relu(in_channels: int, out_channels: int) -> list[Module]:
     return [Conv2d(in_channels, out_channels, 3, padding=1, bias=False), BatchNorm(out_channels), ReLU()]
+
+
+def dirac_(conv: Conv2d) -> Conv2d:
+    """Make the first min(in, out) filters of a stride-1, odd-sized, ungrouped convolution copy
+    their own input channel (a centred 1, zeros elsewhere), as ``torch.nn.init.dirac_`` on
+    ``weight[:in_channels]``; the other filters keep their initialization. Returns ``conv``."""
+    out_channels, in_channels, height, width = conv.weight.data.shape
+    if conv.groups != 1 or height % 2 == 0 or width % 2 == 0:
+        raise ValueError(f"dirac_ needs an ungrouped convolution with an odd kernel, got groups={conv.groups}, kernel {height}×{width}")
+    kept = min(in_channels, out_channels)
+    conv.weight.data[:kept] = 0
+    conv.weight.data[range(kept), range(kept), height // 2, width // 2] = 1
+    return conv

@@ -92,7 +92,8 @@ def _network(config: ImageTrainingConfig, image_shape: tuple[int, int, int], cla
         model.needs_input_grad = False
         return model
     if config.model == "fast-resnet":
-        return fast_resnet(classes, channels, config.fast_resnet_widths, attention=config.attention, stem=config.fast_resnet_stem)
+        return fast_resnet(classes, channels, config.fast_resnet_widths, attention=config.attention, stem=config.fast_resnet_stem,
+                           block=config.fast_resnet_block)
     return cifar_resnet(int(config.model[len("resnet"):]), classes, channels, config.resnet_width, attention=config.attention)
 
 
