@@ -136,6 +136,14 @@ def test_lr_scale_matches_a_torch_parameter_group(config: dict, dtype: str) -> N
     assert_same_trajectories(mine, theirs, my_optimizer, their_optimizer, dtype)
 
 
+@pytest.mark.parametrize("value, message", [(-1.0, r"parameters\[1\].lr_scale must be >= 0"), (float("inf"), "must be a finite real number")])
+def test_an_lr_scale_must_be_finite_and_not_negative(value: float, message: str) -> None:
+    parameters = [Parameter(numpy.zeros(2, numpy.float32)), Parameter(numpy.zeros(3, numpy.float32))]
+    parameters[1].lr_scale = value
+    with pytest.raises(ValueError, match=message):
+        SGD(parameters, lr=0.01)
+
+
 @pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop, Adam, AdamW])
 def test_optimizers_without_lr_scale_refuse_a_scaled_parameter(optimizer_class) -> None:
     parameters = [Parameter(numpy.zeros(2, numpy.float32)), Parameter(numpy.zeros(3, numpy.float32))]

@@ -52,6 +52,8 @@ class Optimizer:
     def __init__(self, parameters: Iterable[Parameter], lr: float):
         self.parameters = _checked_parameters(parameters)
         check_range(lr=lr)
+        for index, parameter in enumerate(self.parameters):
+            check_range(**{f"parameters[{index}].lr_scale": parameter.lr_scale})
         scaled = [index for index, parameter in enumerate(self.parameters) if parameter.lr_scale != 1]
         if scaled and not self.supports_lr_scale:
             raise ValueError(f"parameters {scaled[:5]} have an lr_scale other than 1, which {type(self).__name__} does not support; "

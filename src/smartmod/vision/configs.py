@@ -47,7 +47,7 @@ class ImageTrainingConfig:
     weight_decay: float = 5e-4  # L2 on every trained parameter (SGD's coupled decay; Adam's too)
     batchnorm_momentum: float = 0.1  # running statistics ← (1 − m)·running + m·batch; airbench: 0.4, for a network that moves fast at a high learning rate
     batchnorm_recalibration: int = 0  # after training, recompute BatchNorm's running statistics on this many (un-augmented) training images; 0: keep them
-    batchnorm_weights: str = "learned"  # "learned", or "frozen" at 1 (airbench: BatchNorm then only shifts)
+    batchnorm_weights: str = "learned"  # "learned", or "frozen" where they start, 1 unless init_from copies them (airbench: BatchNorm then only shifts)
     batchnorm_bias_lr_scale: float = 1.0  # SGD: BatchNorm biases step this many times farther along their loss gradient (airbench: 64)
     label_smoothing: float = 0.0
     lookahead: bool = False  # Lookahead weight averaging as in airbench (smartmod.nn.lookahead): every 5 steps from the 4th epoch, ρ rising to 0.95⁵

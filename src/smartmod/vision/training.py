@@ -2,14 +2,15 @@
 
 The recipe: images scaled to [0, 1] and normalized per channel with the training set's mean
 and standard deviation; the last ``validation`` training images held out for model selection
-(the best validation epoch's weights are kept; with none held out, the last epoch's); augmentation of the training batches only
-(:mod:`smartmod.vision.augment`, run by the Trainer's ``batch_transform`` on the checkpointed
-generator, so an interrupted run resumes exactly); softmax cross-entropy with optional label
+(the best validation epoch's weights are kept; with none held out, the last epoch's);
+augmentation of the training batches only (:mod:`smartmod.vision.augment`, run by the
+Trainer's ``batch_transform`` on the checkpointed generator, so an interrupted run resumes
+exactly); softmax cross-entropy with optional label
 smoothing; SGD with Nesterov momentum and weight decay (or Adam) under a linear warm-up and
 cosine decay, or airbench's settings (Jordan 2024): a triangular schedule, BatchNorm weights
-frozen at 1 and BatchNorm biases on a 64 times larger step. Every epoch also records its wall-clock time and the test accuracy, so a run
-reports time to accuracy the way DAWNBench does (Coleman et al. 2017); the test set never
-chooses anything.
+frozen and BatchNorm biases on a 64 times larger step. Every epoch also records its wall-clock
+time and the test accuracy, so a run reports time to accuracy the way DAWNBench does (Coleman
+et al. 2017); the test set never chooses anything.
 
 Data arrays are kept channels-last in memory, (N, H, W, C), and handed to the network as the
 (N, C, H, W) view (:func:`~smartmod.nn.layers.conv.channels_first`), the layout the
@@ -289,7 +290,8 @@ def _check_optimizer_settings(config: ImageTrainingConfig) -> None:
 def build_optimizer(config: ImageTrainingConfig, model: Module, steps_per_epoch: int) -> tuple[Optimizer, LearningRateSchedule]:
     """The optimizer over the parameters the config trains, and its per-step schedule.
 
-    ``batchnorm_weights="frozen"`` leaves every BatchNorm's γ at 1 (out of the optimizer);
+    ``batchnorm_weights="frozen"`` leaves every BatchNorm's γ where it starts, 1 unless
+    ``init_from`` copied it (out of the optimizer);
     ``batchnorm_bias_lr_scale`` sets the BatchNorm biases' ``lr_scale`` (SGD only).
     """
     _check_optimizer_settings(config)

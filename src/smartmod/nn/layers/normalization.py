@@ -221,7 +221,7 @@ def recalibrate_batchnorm(model: Module, inputs: Any, batch_size: int = 500) -> 
     Running statistics average the batches of the last few steps, each taken with the weights of
     its step; when training ends at a large learning rate, or weights are averaged afterwards
     (Lookahead, SWA), they no longer match the final weights, and evaluation suffers. This runs
-    ``inputs`` (no gradient is kept) through the model batch by batch with only the BatchNorm
+    ``inputs`` forward (no backward pass) through the model batch by batch with only the BatchNorm
     layers in training mode, each keeping the plain mean of the batches' means and (unbiased)
     variances, as ``torch.optim.swa_utils.update_bn`` does (Izmailov et al. 2018, "Averaging
     weights leads to wider optima and better generalization"). Momenta and modes are restored.
