@@ -1,10 +1,11 @@
 """Learning-rate schedules: each wraps an optimizer and sets its ``lr`` attribute.
 
 ``StepLR``, ``ExponentialLR`` and ``ReduceLROnPlateau`` are stepped once per epoch;
-``CosineWithWarmup`` and ``PiecewiseLinear`` count optimizer steps and is stepped after every optimizer step (with
-:class:`smartmod.nn.callbacks.LearningRateScheduler`, ``interval="step"``). The tests compare
-each with ``torch.optim.lr_scheduler`` step by step (CosineWithWarmup with LambdaLR running the
-same formula, and without warm-up with CosineAnnealingLR).
+``CosineWithWarmup`` and ``PiecewiseLinear`` count optimizer steps and are stepped after every
+optimizer step (with :class:`smartmod.nn.callbacks.LearningRateScheduler`, ``interval="step"``).
+The tests compare each with ``torch.optim.lr_scheduler`` step by step (CosineWithWarmup and
+PiecewiseLinear with LambdaLR running the same formula, and CosineWithWarmup without warm-up
+with CosineAnnealingLR).
 
 StepLR, ExponentialLR, CosineWithWarmup and PiecewiseLinear are closed forms: the learning rate after ``n``
 calls to ``step()`` is computed from the optimizer's learning rate at construction

@@ -94,7 +94,7 @@ def _conv_bn_relu(in_channels: int, out_channels: int) -> list[Module]:
 
 
 def dirac_(conv: Conv2d) -> Conv2d:
-    """Make the first min(in, out) filters of a stride-1, odd-sized, ungrouped convolution copy
+    """Make the first min(in, out) filters of an odd-sized, ungrouped convolution copy
     their own input channel (a centred 1, zeros elsewhere), as ``torch.nn.init.dirac_`` on
     ``weight[:in_channels]``; the other filters keep their initialization. Returns ``conv``."""
     out_channels, in_channels, height, width = conv.weight.data.shape
