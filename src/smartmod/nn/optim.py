@@ -18,10 +18,9 @@ import math
 import numbers
 from typing import Any, Iterable
 
-import numpy
-
 from smartmod.nn import backend
 from smartmod.nn.module import Parameter
+from smartmod.nn.optim_support import Scratch, checked_parameters, exponential_average, json_ready, restored_slot
 from smartmod.nn.validation import check_flag, check_range
 
 __all__ = ["Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW"]
@@ -50,7 +49,7 @@ class Optimizer:
     supports_lr_scale = False
 
     def __init__(self, parameters: Iterable[Parameter], lr: float):
-        self.parameters = _checked_parameters(parameters)
+        self.parameters = checked_parameters(parameters)
         check_range(lr=lr)
         for index, parameter in enumerate(self.parameters):
             check_range(**{f"parameters[{index}].lr_scale": parameter.lr_scale})
@@ -61,7 +60,7 @@ class Optimizer:
         self.lr = lr
         self.step_count = 0
         self._slots: dict[str, list[Any]] = {}  # slot name -> one array per parameter
-        self._scratch = _Scratch()
+        self._scratch = Scratch()
 
     # -- the update ---------------------------------------------------------------------------
 
@@ -116,7 +115,7 @@ class Optimizer:
         ``type(optimizer)(parameters, **optimizer.get_config())`` builds an equivalent optimizer.
         """
         names = list(inspect.signature(type(self).__init__).parameters)[2:]  # skip self, parameters
-        return {name: _json_ready(getattr(self, name)) for name in names}
+        return {name: json_ready(getattr(self, name)) for name in names}
 
     def state_dict(self) -> dict[str, Any]:
         """``{"hyperparameters": get_config(), "step": int, "slots": {"m.0": array, ...}}``: the
@@ -148,7 +147,7 @@ class Optimizer:
                 f"the state's slots do not fit {type(self).__name__} over {len(self.parameters)} parameters at step {step}: "
                 f"missing {sorted(wanted - set(saved)) or 'nothing'}, unexpected {sorted(set(saved) - wanted) or 'nothing'}"
             )
-        slots = {name: [_restored_slot(f"{name}.{index}", saved[f"{name}.{index}"], parameter.data)
+        slots = {name: [restored_slot(f"{name}.{index}", saved[f"{name}.{index}"], parameter.data)
                         for index, parameter in enumerate(self.parameters)] for name in names}
         for name in config:
             setattr(self, name, getattr(configured, name))
@@ -300,9 +299,9 @@ class RMSprop(Optimizer):
         gradient = self._gradient(parameter, self.weight_decay)
         update = self._scratch.like(parameter.data, "update")
         xp.multiply(gradient, gradient, out=update)
-        _exponential_average(slots["square_avg"], update, weight, update)
+        exponential_average(slots["square_avg"], update, weight, update)
         if self.centered:
-            _exponential_average(slots["grad_avg"], gradient, weight, update)
+            exponential_average(slots["grad_avg"], gradient, weight, update)
             xp.multiply(slots["grad_avg"], slots["grad_avg"], out=update)
             xp.subtract(slots["square_avg"], update, out=update)  # v − ḡ², the variance estimate
             xp.sqrt(update, out=update)
@@ -370,9 +369,9 @@ class Adam(Optimizer):
         else:
             gradient = self._gradient(parameter, weight_decay)
         update = self._scratch.like(parameter.data, "update")
-        _exponential_average(slots["m"], gradient, 1.0 - beta1, update)
+        exponential_average(slots["m"], gradient, 1.0 - beta1, update)
         xp.multiply(gradient, gradient, out=update)
-        _exponential_average(slots["v"], update, 1.0 - beta2, update)
+        exponential_average(slots["v"], update, 1.0 - beta2, update)
         second_moment = slots["v"]
         if self.amsgrad:
             second_moment = xp.maximum(slots["v_max"], slots["v"], out=slots["v_max"])
@@ -396,63 +395,3 @@ class AdamW(Adam):
     def __init__(self, parameters: Iterable[Parameter], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.01, amsgrad: bool = False):
         super().__init__(parameters, lr, betas, eps, weight_decay, amsgrad)
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-class _Scratch:
-    """Flat buffers reused by every step, viewed in the shape of the parameter being updated.
-
-    One buffer per purpose and dtype, as large as the largest parameter: the optimizer's
-    temporaries cost one parameter's worth of memory, allocated once.
-    """
-
-    def __init__(self) -> None:
-        self._buffers: dict[tuple[str, Any, Any], Any] = {}
-
-    def like(self, array: Any, purpose: str) -> Any:
-        key = (purpose, type(array), array.dtype)
-        buffer = self._buffers.get(key)
-        if buffer is None or buffer.size < array.size:
-            buffer = backend.get_array_module(array).empty(array.size, dtype=array.dtype)
-            self._buffers[key] = buffer
-        return buffer[: array.size].reshape(array.shape)
-
-
-def _exponential_average(average: Any, value: Any, weight: float, scratch: Any) -> None:
-    """average ← average + w (value − average) = (1 − w) average + w value, in place.
-
-    ``value`` may be ``scratch`` itself; torch's ``lerp_`` computes the same expression.
-    """
-    xp = backend.get_array_module(average)
-    xp.subtract(value, average, out=scratch)
-    scratch *= weight
-    average += scratch
-
-
-def _restored_slot(key: str, value: Any, like: Any) -> Any:
-    if tuple(value.shape) != tuple(like.shape):
-        raise ValueError(f"optimizer slot {key!r} has shape {tuple(value.shape)}, its parameter has shape {tuple(like.shape)}")
-    return backend.get_array_module(like).array(value, dtype=like.dtype)  # a copy, in the parameter's dtype
-
-
-def _checked_parameters(parameters: Iterable[Parameter]) -> list[Parameter]:
-    if isinstance(parameters, Parameter):
-        raise TypeError("pass a list of Parameters (e.g. model.parameters()), not a single Parameter")
-    parameters = list(parameters)
-    if not parameters:
-        raise ValueError("the optimizer got an empty parameter list: pass model.parameters() of a model that has weights")
-    for index, parameter in enumerate(parameters):
-        if not isinstance(parameter, Parameter):
-            raise TypeError(f"optimizers take Parameters, item {index} is a {type(parameter).__name__}")
-    if len({id(parameter) for parameter in parameters}) != len(parameters):
-        raise ValueError("a Parameter appears more than once in the list; it would be updated several times per step")
-    return parameters
-
-
-def _json_ready(value: Any) -> Any:
-    """Hyperparameters as plain JSON types: tuples become lists, NumPy scalars Python numbers."""
-    if isinstance(value, (tuple, list)):
-        return [_json_ready(item) for item in value]
-    return value.item() if isinstance(value, numpy.generic) else value
