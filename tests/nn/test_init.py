@@ -17,6 +17,7 @@ VARIANCES = {
     "xavier_normal": (init.xavier_normal, 2 / (FAN_IN + FAN_OUT)),
     "he_uniform": (init.he_uniform, 2 / FAN_IN),
     "he_normal": (init.he_normal, 2 / FAN_IN),
+    "uniform_fan_in": (init.uniform_fan_in, 1 / (3 * FAN_IN)),
 }
 
 
@@ -29,11 +30,23 @@ def test_variance_matches_the_formula(name):
     assert abs(weight.mean()) < 4 * math.sqrt(expected / weight.size), f"mean {weight.mean():.3g} is not 0"
 
 
-@pytest.mark.parametrize("name, bound", [("xavier_uniform", math.sqrt(6 / (FAN_IN + FAN_OUT))), ("he_uniform", math.sqrt(6 / FAN_IN))])
+@pytest.mark.parametrize("name, bound", [("xavier_uniform", math.sqrt(6 / (FAN_IN + FAN_OUT))), ("he_uniform", math.sqrt(6 / FAN_IN)),
+                                         ("uniform_fan_in", 1 / math.sqrt(FAN_IN))])
 def test_uniform_initializers_fill_their_interval(name, bound):
     weight = init.get_initializer(name)((FAN_IN, FAN_OUT))
     assert numpy.abs(weight).max() <= bound
     assert numpy.abs(weight).max() > 0.999 * bound
+
+
+def test_uniform_fan_in_is_torch_s_default_for_convolutions_and_linear_layers():
+    torch = pytest.importorskip("torch")
+    kernel_shape, dense_shape = (32, 16, 3, 3), (FAN_IN, FAN_OUT)
+    ours = init.uniform_fan_in(kernel_shape, layout="out_in")
+    theirs = torch.nn.Conv2d(16, 32, 3).weight.detach().numpy()  # torch draws kaiming_uniform_(a=√5)
+    assert numpy.abs(ours).max() <= 1 / math.sqrt(16 * 9) and abs(ours.std() / theirs.std() - 1) < 0.1
+    dense = init.uniform_fan_in(dense_shape)  # our Dense is (in, out): the fan-in is the first axis
+    linear = torch.nn.Linear(FAN_IN, FAN_OUT).weight.detach().numpy()  # torch's is (out, in)
+    assert numpy.abs(dense).max() <= 1 / math.sqrt(FAN_IN) and abs(dense.std() / linear.std() - 1) < 0.02
 
 
 def test_gain_scales_the_standard_deviation():

@@ -5,7 +5,7 @@ import numpy
 import pytest
 import torch
 
-from smartmod.nn import Conv2d, MaxPool2d, PatchWhitening, Residual, Scale, backend
+from smartmod.nn import Conv2d, Dense, MaxPool2d, PatchWhitening, Residual, Scale, backend
 from smartmod.vision.fast_resnet import dirac_, fast_resnet
 from tests.nn.test_conv_torch import check_network, normal
 
@@ -49,6 +49,21 @@ def test_plain_blocks_start_each_convolution_as_the_identity_on_its_first_channe
     check_network(model, normal((4, 3, 15, 15)).astype(numpy.float64), rtol=1e-9, atol=1e-10, reference_dtype=torch.float64)
 
 
+def test_an_initializer_applies_to_every_convolution_and_the_classifier():
+    model = fast_resnet(widths=(24, 32, 48), stem="whitening", block="plain", init="uniform_fan_in")
+    kernels = [layer for layer in model if isinstance(layer, (Conv2d, Dense))]
+    assert len(kernels) == 5
+    random = [(layer.weight.data[0].size, layer.weight.data[layer.in_channels:]) for layer in kernels  # past dirac_'s filters
+              if isinstance(layer, Conv2d) and layer.out_channels > layer.in_channels]
+    random.append((kernels[-1].weight.data.shape[0], kernels[-1].weight.data))
+    assert len(random) == 3  # 24 → 32, 32 → 48 and the classifier
+    for fan_in, weight in random:
+        bound = 1 / numpy.sqrt(fan_in)
+        assert bound >= numpy.abs(weight).max() > 0.95 * bound, "PyTorch's default interval, filled"
+    he = fast_resnet(widths=(24, 32, 48), stem="whitening")
+    assert he[2].weight.data.std() > 2 * model[2].weight.data[24:].std(), "None keeps the layers' own He normal"
+
+
 def test_dirac_init_matches_torch():
     backend.set_default_dtype("float64")
     conv = dirac_(Conv2d(3, 5, (3, 5), padding=(1, 2)))
@@ -69,6 +84,7 @@ def test_dirac_init_matches_torch():
     (dict(widths=(8, 0)), "positive integers"),
     (dict(widths=(8, 4.0)), "positive integers"),
     (dict(attention="eca"), "attention must be None, 'se' or 'cbam'"),
+    (dict(init="pytorch"), "unknown initializer 'pytorch'"),
 ])
 def test_fast_resnet_errors_say_what_was_expected(arguments, message):
     with pytest.raises(ValueError, match=message):

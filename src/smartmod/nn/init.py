@@ -25,6 +25,7 @@ __all__ = [
     "xavier_normal",
     "he_uniform",
     "he_normal",
+    "uniform_fan_in",
     "orthogonal",
     "get_initializer",
     "skipped",
@@ -83,6 +84,16 @@ def he_normal(shape: tuple[int, ...], gain: float = math.sqrt(2.0), layout: str 
     return _cast(backend.rng().normal(0.0, gain / math.sqrt(fan_in), size=shape))
 
 
+def uniform_fan_in(shape: tuple[int, ...], layout: str = "in_out", **_: Any) -> Any:
+    """U(-a, a) with a = 1 / sqrt(fan_in): PyTorch's default for Linear and Conv layers
+    (``kaiming_uniform_`` with a = √5), a standard deviation of 1 / sqrt(3 · fan_in), √6 times
+    below He's. Behind BatchNorm the scale of a layer's weights sets how far a step moves its
+    output (the step over the weights' norm), so this start trains faster at the same rate."""
+    fan_in, _ = fans(shape, layout)
+    bound = 1.0 / math.sqrt(fan_in)
+    return _cast(backend.rng().uniform(-bound, bound, size=shape))
+
+
 def orthogonal(shape: tuple[int, ...], gain: float = 1.0, **_: Any) -> Any:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one, signs fixed so
     the distribution is uniform (Saxe et al. 2014); extra axes are flattened into the columns."""
@@ -105,6 +116,7 @@ _INITIALIZERS: dict[str, Callable[..., Any]] = {
     "kaiming_uniform": he_uniform,
     "he_normal": he_normal,
     "kaiming_normal": he_normal,
+    "uniform_fan_in": uniform_fan_in,
     "orthogonal": orthogonal,
 }
 

@@ -33,6 +33,7 @@ class ImageTrainingConfig:
     fast_resnet_widths: list[int] = field(default_factory=lambda: [32, 64, 256, 256])  # fast-resnet: channels of the stem, then of each stage
     fast_resnet_block: str = "residual"  # fast-resnet: "residual" or "plain" (airbench: no residual add, convolutions starting as the identity)
     fast_resnet_stem: str = "conv"  # fast-resnet: "conv" (learned) or "whitening" (2×2 patch whitening fitted to training images; widths[0] = 8·C)
+    fast_resnet_init: str | None = None  # fast-resnet: an initializer of smartmod.nn.init for every layer (airbench: "uniform_fan_in", PyTorch's default); null: He normal
     vit_patch: int = 4  # ViT: patch size (must divide the image size)
     vit_dim: int = 128  # ViT: token width
     vit_depth: int = 6  # ViT: encoder blocks

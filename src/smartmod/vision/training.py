@@ -94,7 +94,7 @@ def _network(config: ImageTrainingConfig, image_shape: tuple[int, int, int], cla
         return model
     if config.model == "fast-resnet":
         return fast_resnet(classes, channels, config.fast_resnet_widths, attention=config.attention, stem=config.fast_resnet_stem,
-                           block=config.fast_resnet_block)
+                           block=config.fast_resnet_block, init=config.fast_resnet_init)
     return cifar_resnet(int(config.model[len("resnet"):]), classes, channels, config.resnet_width, attention=config.attention)
 
 
