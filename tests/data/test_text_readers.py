@@ -234,6 +234,16 @@ def test_davidson_maps_hate_offensive_and_neither(tmp_path):
         {"toxicity": 1, "identity_attack": 1}, {"toxicity": 1, "identity_attack": 0}, {"toxicity": 0, "identity_attack": 0},
     ]
     assert records[0].id == "d.csv:2"
+    assert [record.original["label_shares"] for record in records] == [
+        {"toxicity": 1.0, "identity_attack": 1.0}, {"toxicity": 1.0, "identity_attack": 0.0}, {"toxicity": 0.0, "identity_attack": 0.0},
+    ]
+
+
+def test_davidson_vote_shares_follow_the_coders_not_the_majority(tmp_path):
+    content = "count,hate_speech,offensive_language,neither,class,tweet\n3,2,1,0,0,a\n6,1,4,1,1,b\n"
+    records = read_davidson(write(tmp_path / "d.csv", content))
+    assert records[0].original["label_shares"] == {"toxicity": 1.0, "identity_attack": round(2 / 3, 6)}
+    assert records[1].original["label_shares"] == {"toxicity": round(5 / 6, 6), "identity_attack": round(1 / 6, 6)}
 
 
 def test_gab_reads_csv_quoted_texts_in_a_tsv(tmp_path):
@@ -279,6 +289,8 @@ def test_hatexplain_takes_the_majority_and_leaves_out_posts_without_one(tmp_path
         ("1_gab", "train", {"toxicity": 1, "identity_attack": 1}), ("3_gab", "val", {"toxicity": 0, "identity_attack": 0}),
     ]
     assert records[0].original["annotator_labels"] == ["hatespeech", "hatespeech", "offensive"]
+    assert records[0].original["label_shares"] == {"toxicity": 1.0, "identity_attack": round(2 / 3, 6)}
+    assert records[1].original["label_shares"] == {"toxicity": round(1 / 3, 6), "identity_attack": 0.0}
 
 
 def test_hatexplain_names_the_post_of_a_bad_label(tmp_path):

@@ -151,3 +151,39 @@ def test_cross_validation_rejects_a_report_and_too_few_folds(tmp_path):
     assert with_report.returncode != 0 and "leave one of them out" in with_report.stderr
     one_fold = subprocess.run([*base, "--cross-validate", "1"], capture_output=True, text=True, timeout=60)
     assert one_fold.returncode != 0 and "at least 2 folds" in one_fold.stderr
+
+
+def test_soft_labels_with_a_resampling_strategy_fail_before_reading_any_data(tmp_path, monkeypatch):
+    from smartmod.moderation import training
+
+    monkeypatch.setattr(training, "prepare_records", lambda config: pytest.fail("the data was read before the config was checked"))
+    with pytest.raises(ValueError, match="soft_labels cannot be combined with imbalance 'smote', which picks rows by their 0/1 labels"):
+        train_text_model(TextTrainingConfig(soft_labels=True, imbalance="smote"), tmp_path / "model")
+    with pytest.raises(ValueError, match="soft_labels must be true or false, got 'yes'"):
+        train_text_model(TextTrainingConfig(soft_labels="yes"), tmp_path / "model")
+
+
+def test_the_network_learns_the_targets_and_calibration_reads_the_labels():
+    """Toxic texts that only one coder in five called toxic (target 0.2, majority label 1): trained
+    on the targets, the network's raw probability for them falls below 0.5; on the labels, above."""
+    import numpy
+
+    from smartmod.data.categories import CATEGORIES
+    from smartmod.moderation.training import fit_text_model
+
+    toxic = [f"you utter idiot number {k}" for k in range(20)]
+    calm = [f"have a lovely day number {k}" for k in range(40)]
+    texts = toxic + calm
+    labels = numpy.full((len(texts), len(CATEGORIES)), numpy.nan, dtype=numpy.float32)
+    labels[:, CATEGORIES.index("toxicity")] = [1.0] * len(toxic) + [0.0] * len(calm)
+    targets = labels.copy()
+    targets[:len(toxic), CATEGORIES.index("toxicity")] = 0.2
+    validation = numpy.array([18, 19, *range(52, 60)])  # mostly calm, so the validation loss falls as the network learns either way
+    train = numpy.setdiff1d(numpy.arange(len(texts)), validation)
+    config = TextTrainingConfig(hidden=8, epochs=40, patience=40, lr=0.02, dropout=0.0, min_df=1, identity_negatives=0, progress=False)
+    raw = {}
+    for name, given in (("labels", None), ("targets", targets)):
+        fitted = fit_text_model(config, texts, labels, train, validation, given)
+        logits = fitted.bundle.logits([texts[i] for i in train if i < len(toxic)])[:, CATEGORIES.index("toxicity")]
+        raw[name] = float(numpy.mean(1 / (1 + numpy.exp(-logits))))
+    assert raw["labels"] > 0.9 and 0.1 < raw["targets"] < 0.4, raw

@@ -17,7 +17,8 @@ import numpy
 if TYPE_CHECKING:
     from smartmod.data.records import TextRecord
 
-__all__ = ["CATEGORIES", "label_matrix", "label_counts", "hate_speech_labels", "offense_level_labels"]
+__all__ = ["CATEGORIES", "label_matrix", "soft_label_matrix", "label_counts", "hate_speech_labels", "offense_level_labels",
+           "offense_level_shares"]
 
 CATEGORIES: tuple[str, ...] = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack", "spam")
 
@@ -40,6 +41,29 @@ def label_matrix(records: Sequence[TextRecord]) -> numpy.ndarray:
     for row, record in enumerate(records):
         for category, value in record.labels.items():
             matrix[row, _COLUMN[category]] = value
+    return matrix
+
+
+def soft_label_matrix(records: Sequence[TextRecord]) -> numpy.ndarray:
+    """Training targets: :func:`label_matrix` with annotators' vote shares where a record has them.
+
+    A dataset that publishes its annotators' votes (Davidson et al., HateXplain) keeps them in
+    ``record.original["label_shares"]`` (from :func:`offense_level_shares`): a tweet two of three
+    coders called hate is 0.67 hate, not 1. Trained on these, a head learns how sure people were,
+    which ranks borderline texts better than the majority verdict alone. Evaluation keeps the
+    majority labels of :func:`label_matrix`.
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape (N, 7)
+        Entries in [0, 1] or NaN (not labeled).
+    """
+    matrix = label_matrix(records)  # (N, 7)
+    for row, record in enumerate(records):
+        for category, share in record.original.get("label_shares", {}).items():
+            if category not in record.labels:
+                raise ValueError(f"record {row} ({record.source}) has a vote share for {category!r}, which its labels do not hold")
+            matrix[row, _COLUMN[category]] = share
     return matrix
 
 
@@ -86,3 +110,15 @@ def offense_level_labels(level: str) -> dict[str, int]:
         raise ValueError(f"offense level must be one of {sorted(levels)}, got {level!r}")
     toxicity, identity_attack = levels[level]
     return {"toxicity": toxicity, "identity_attack": identity_attack}
+
+
+def offense_level_shares(hate: int, offensive: int, normal: int) -> dict[str, float]:
+    """Annotators' votes on a hate / offensive / normal verdict as shares of the categories of
+    :func:`offense_level_labels`: ``toxicity`` is the share who saw hate or offense,
+    ``identity_attack`` the share who saw hate. No votes at all: no shares (an empty dict)."""
+    if min(hate, offensive, normal) < 0:
+        raise ValueError(f"vote counts must not be negative, got hate={hate}, offensive={offensive}, normal={normal}")
+    total = hate + offensive + normal
+    if total == 0:
+        return {}
+    return {"toxicity": round((hate + offensive) / total, 6), "identity_attack": round(hate / total, 6)}

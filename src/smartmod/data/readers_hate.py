@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from smartmod.data.categories import hate_speech_labels, offense_level_labels
+from smartmod.data.categories import hate_speech_labels, offense_level_labels, offense_level_shares
 from smartmod.data.records import DataFormatError, TextRecord
 from smartmod.data.source_files import (
     ParsedRow, PathLike, RowProblem, SourceRow, binary_field, choice_field, count_field, csv_rows, dataset_file,
@@ -74,6 +74,7 @@ def read_hatexplain(
     each annotator's ``annotator_labels`` and ``targets``, the ``tokens``, and the ``rationales``:
     one 0/1 mask per annotator who saw harm, meant to align with ``tokens`` (one shared post has a
     mask one token longer).
+    Its ``label_shares`` are the annotators' votes as shares (:func:`~smartmod.data.categories.offense_level_shares`).
     """
     dataset_path = dataset_file(dataset_json, "text/hatexplain/dataset.json.gz", root)
     divisions_path = dataset_file(divisions_json, "text/hatexplain/post_id_divisions.json", root)
@@ -130,6 +131,7 @@ def _parse_hatexplain(row: SourceRow) -> ParsedRow | None:
     original = {
         "label": label, "annotator_labels": votes, "targets": [annotator.get("target", []) for annotator in annotators],
         "tokens": tokens, "rationales": rationales,
+        "label_shares": offense_level_shares(*(sum(vote == level for vote in votes) for level in ("hatespeech", "offensive", "normal"))),
     }
     post_id = row.fields["post_id"]
     return ParsedRow(" ".join(tokens), offense_level_labels(_HATEXPLAIN_LEVELS[label]), original, id=post_id, split=row.fields["split"])

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 
-from smartmod.data.categories import offense_level_labels
+from smartmod.data.categories import offense_level_labels, offense_level_shares
 from smartmod.data.records import TextRecord
 from smartmod.data.source_files import (
     ParsedRow, PathLike, RowProblem, SourceRow, binary_field, choice_field, count_field, csv_rows, dataset_file,
@@ -130,8 +130,9 @@ def _unquote(value: str) -> str:
 def read_davidson(path: PathLike | None = None, *, root: PathLike | None = None, errors: str = "raise") -> list[TextRecord]:
     """Davidson et al. (2017) tweets: ``class`` 0 hate / 1 offensive / 2 neither.
 
-    Mapped by :func:`~smartmod.data.categories.offense_level_labels`; ``original`` keeps ``class``
-    and the vote counts (``count`` coders; ``hate_speech``, ``offensive_language``, ``neither``).
+    Mapped by :func:`~smartmod.data.categories.offense_level_labels`; ``original`` keeps ``class``,
+    the vote counts (``count`` coders; ``hate_speech``, ``offensive_language``, ``neither``) and
+    their ``label_shares`` (:func:`~smartmod.data.categories.offense_level_shares`).
     """
     path = dataset_file(path, "text/davidson/train.csv.gz", root)
     rows = csv_rows(path, ("count", "hate_speech", "offensive_language", "neither", "class", "tweet"))
@@ -142,7 +143,8 @@ def _parse_davidson(row: SourceRow) -> ParsedRow:
     label = choice_field(row.fields, "class", ("0", "1", "2"))
     votes = {name: count_field(row.fields, name) for name in ("count", "hate_speech", "offensive_language", "neither")}
     level = {"0": "hate", "1": "offensive", "2": "normal"}[label]
-    return ParsedRow(text_field(row.fields, "tweet"), offense_level_labels(level), {"class": int(label), **votes})
+    shares = offense_level_shares(votes["hate_speech"], votes["offensive_language"], votes["neither"])
+    return ParsedRow(text_field(row.fields, "tweet"), offense_level_labels(level), {"class": int(label), **votes, "label_shares": shares})
 
 
 def read_toxic_spans(files: Mapping[str, PathLike] | None = None, *, root: PathLike | None = None, errors: str = "raise") -> list[TextRecord]:

@@ -22,7 +22,7 @@ import numpy
 from smartmod.data.categories import CATEGORIES
 from smartmod.data.splits import stratified_group_kfold, stratified_group_split
 from smartmod.moderation.evaluation import headline_figures
-from smartmod.moderation.training import TextTrainingConfig, fit_text_model, prepare_records, split_records
+from smartmod.moderation.training import TextTrainingConfig, fit_text_model, prepare_records, split_records, training_targets
 
 __all__ = ["cross_validate_text_model", "summarize_folds"]
 
@@ -48,6 +48,7 @@ def cross_validate_text_model(config: TextTrainingConfig, folds: int = 5,
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
         raise ValueError(f"cross-validation needs an integer of at least 2 folds, got {folds!r}")
     records, labels, groups, sources = prepare_records(config)
+    targets = training_targets(config, records, labels)
     texts = [record.text for record in records]
     sides = split_records(labels, groups, sources, config)
     pool = numpy.sort(numpy.concatenate([sides["train"], sides["validation"]]))  # the holdout stays untouched
@@ -58,7 +59,7 @@ def cross_validate_text_model(config: TextTrainingConfig, folds: int = 5,
         rest, scored = pool[rest], pool[scored]
         train, validation = stratified_group_split(labels[rest], groups[rest], test_size=inner_validation, seed=config.seed + 1 + index,
                                                    strata=sources[rest])
-        fitted = fit_text_model(config, texts, labels, rest[train], rest[validation])
+        fitted = fit_text_model(config, texts, labels, rest[train], rest[validation], targets)
         probabilities = fitted.bundle.probabilities([texts[i] for i in scored])  # (S, C)
         figures = headline_figures(probabilities, labels[scored], sources[scored], [records[i].original for i in scored], CATEGORIES,
                                    fitted.bundle.config.thresholds)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy
 
-from smartmod.data.categories import CATEGORIES, label_matrix
+from smartmod.data.categories import CATEGORIES, label_matrix, soft_label_matrix
 from smartmod.data.paths import data_root
 from smartmod.data.splits import combine_groups, group_duplicates, stratified_group_split
 from smartmod.data.text_readers import read_all_text
@@ -86,6 +86,7 @@ class TextTrainingConfig:
     epochs: int = 10  # upper bound; early stopping on validation loss usually ends sooner
     patience: int = 2
     imbalance: str = "pos_weight"  # none | pos_weight | focal | oversample | undersample | smote
+    soft_labels: bool = False  # train on annotators' vote shares where a dataset has them (Davidson, HateXplain); evaluate on the majority labels
     category_weights: str = "none"  # none | balanced: each category about the same share of the loss (BCE strategies only)
     identity_negatives: int = 10  # copies of the benign identity-mention sentences added to training (0: none; moderation/augment.py)
     threshold_target_precision: float | None = None  # None: thresholds maximize F1 per category
@@ -193,7 +194,7 @@ class FittedTextModel:
 
 
 def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.ndarray, train: numpy.ndarray,
-                   validation: numpy.ndarray) -> FittedTextModel:
+                   validation: numpy.ndarray, targets: numpy.ndarray | None = None) -> FittedTextModel:
     """Fit ``config.architecture`` on the ``train`` rows (plus the benign identity-mention
     sentences), early-stopped on the ``validation`` rows, whose scores then fit the temperatures
     and thresholds.
@@ -203,6 +204,9 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
     texts : list of N str
     labels : (N, C) array of 0, 1, NaN (not labeled)
     train, validation : arrays of row indices into ``texts``
+    targets : (N, C) array in [0, 1] or NaN, optional
+        What the network is trained towards, where it differs from ``labels`` (vote shares:
+        :func:`training_targets`). Early stopping, calibration, thresholds and specialists use ``labels``.
     """
     from smartmod.eval import apply_temperature
     from smartmod.moderation.evaluation import calibrate_and_threshold
@@ -211,14 +215,19 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
     extra = identity_negatives() * config.identity_negatives
     train_texts = [texts[i] for i in train] + [record.text for record in extra]
     train_labels = numpy.vstack([labels[train], label_matrix(extra)]) if extra else labels[train]
+    train_targets = train_labels
+    if targets is not None:
+        train_targets = numpy.vstack([targets[train], label_matrix(extra)]) if extra else targets[train]
     validation_texts, validation_labels = [texts[i] for i in validation], labels[validation]
     coverage, specialists = None, []
     _check_specialists(config)
+    _check_soft_labels(config)
     if config.architecture == "tfidf-mlp":
-        encoder, network, history, validation_logits, seconds, specialists = _fit_tfidf_mlp(config, train_texts, train_labels, validation_texts, validation_labels)
+        encoder, network, history, validation_logits, seconds, specialists = _fit_tfidf_mlp(config, train_texts, train_labels, validation_texts, validation_labels,
+                                                                                            train_targets)
         encoding = "tfidf"
     elif config.architecture in SEQUENCE_ARCHITECTURES:
-        fitted = fit_sequence_model(config, train_texts, train_labels, validation_texts, validation_labels)
+        fitted = fit_sequence_model(config, train_texts, train_targets, validation_texts, validation_labels)
         encoder, network, history, validation_logits, seconds = fitted.encoder, fitted.network, fitted.history, fitted.validation_logits, fitted.seconds
         encoding, coverage = "token-ids", fitted.embedding_coverage
     else:
@@ -231,6 +240,22 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
     validation_scores = apply_temperature(validation_logits, numpy.array([temperatures[c] for c in CATEGORIES]))  # (V, C)
     return FittedTextModel(TextModelBundle(bundle_config, encoder, network), history, validation_scores, len(extra), seconds, coverage,
                            specialists)
+
+
+def training_targets(config: TextTrainingConfig, records: list, labels: numpy.ndarray) -> numpy.ndarray | None:
+    """The targets the network trains towards: the vote shares with ``config.soft_labels``
+    (:func:`~smartmod.data.categories.soft_label_matrix`), else None (the labels themselves)."""
+    _check_soft_labels(config)
+    return soft_label_matrix(records) if config.soft_labels else None
+
+
+def _check_soft_labels(config: TextTrainingConfig) -> None:
+    """Vote shares go with a loss-side imbalance strategy: resampling picks rows by 0/1 labels."""
+    if not isinstance(config.soft_labels, bool):
+        raise ValueError(f"soft_labels must be true or false, got {config.soft_labels!r}")
+    if config.soft_labels and config.imbalance in ("oversample", "undersample", "smote"):
+        raise ValueError(f"soft_labels cannot be combined with imbalance {config.imbalance!r}, which picks rows by their 0/1 labels; "
+                         "use imbalance 'none', 'pos_weight' or 'focal', or set soft_labels to false")
 
 
 def _check_specialists(config: TextTrainingConfig) -> None:
@@ -249,8 +274,9 @@ def _check_specialists(config: TextTrainingConfig) -> None:
 
 
 def _fit_tfidf_mlp(config: TextTrainingConfig, train_texts: list[str], train_labels: numpy.ndarray, validation_texts: list[str],
-                   validation_labels: numpy.ndarray) -> tuple[TfidfVectorizer, Module, dict[str, list[float]], numpy.ndarray, dict[str, float]]:
-    """The vectorizer and the MLP fitted on the training texts: ``(vectorizer, network, history, validation logits (V, C), seconds)``."""
+                   validation_labels: numpy.ndarray, train_targets: numpy.ndarray) -> tuple[TfidfVectorizer, Module, dict[str, list[float]], numpy.ndarray, dict[str, float]]:
+    """The vectorizer and the MLP fitted on the training texts: ``(vectorizer, network, history, validation logits (V, C), seconds)``.
+    The MLP learns ``train_targets``; the specialists, logistic regressions on 0/1 labels, ``train_labels``."""
     started = time.perf_counter()
     vectorizer = TfidfVectorizer(
         word_ngram_range=tuple(config.word_ngram_range), char_ngram_range=tuple(config.char_ngram_range),
@@ -262,7 +288,7 @@ def _fit_tfidf_mlp(config: TextTrainingConfig, train_texts: list[str], train_lab
 
     network = text_network(train_features.shape[1], len(CATEGORIES), config)
     original_features, original_labels = train_features, train_labels  # the specialists learn from the real rows, not resampled ones
-    loss, train_features, train_labels = training_set(config.imbalance, train_features, train_labels, config.seed)
+    loss, train_features, train_labels = training_set(config.imbalance, train_features, train_targets, config.seed)
     loss = with_category_weights(loss, config.category_weights, train_labels)
     optimizer = Adam(network.parameters(), lr=config.lr)
     trainer = Trainer(network, loss, optimizer, batch_size=config.batch_size, clip_norm=config.clip_norm, seed=config.seed,
@@ -288,10 +314,11 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     started = time.perf_counter()
     with_category_weights(BCEWithLogitsLoss(), config.category_weights, numpy.zeros((0, len(CATEGORIES))))  # a bad name fails before any work
     _check_specialists(config)
+    _check_soft_labels(config)
     records, labels, groups, sources = prepare_records(config)
     texts = [record.text for record in records]
     sides = split_records(labels, groups, sources, config)
-    fitted = fit_text_model(config, texts, labels, sides["train"], sides["validation"])
+    fitted = fit_text_model(config, texts, labels, sides["train"], sides["validation"], training_targets(config, records, labels))
     bundle, history, vectorizer = fitted.bundle, fitted.history, fitted.bundle.vectorizer
     # every figure below (drift reference, holdout) is of the model as saved, its weights rounded to their storage
     validation_texts = [texts[i] for i in sides["validation"]]
