@@ -105,6 +105,13 @@ def test_shipped_config_is_loadable():
     assert config.weight_storage == "int8" and config.imbalance == "none"
 
 
+def test_soft_label_config_is_the_shipped_one_with_soft_labels():
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    shipped, soft = (load_training_config(configs / name) for name in ("default-text.json", "text-soft-labels.json"))
+    assert not shipped.soft_labels and soft.soft_labels
+    assert {**vars(soft), "soft_labels": False, "name": shipped.name} == vars(shipped)
+
+
 def test_wide_network_adds_a_linear_path_and_survives_an_int8_bundle(tmp_path):
     from smartmod.data.categories import CATEGORIES
     from smartmod.moderation.bundle import BundleConfig, TextModelBundle
