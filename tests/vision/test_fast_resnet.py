@@ -1,6 +1,9 @@
 """The fast ResNet: its shape, its errors, and the whole network against PyTorch in float64."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy
 import pytest
 import torch
@@ -89,3 +92,18 @@ def test_dirac_init_matches_torch():
 def test_fast_resnet_errors_say_what_was_expected(arguments, message):
     with pytest.raises(ValueError, match=message):
         fast_resnet(**arguments)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "configs").glob("cifar10-*.json")), ids=lambda path: path.name)
+def test_every_shipped_cifar_config_holds_known_settings_and_builds_its_network(path):
+    from dataclasses import fields
+
+    from smartmod.vision.training import ImageTrainingConfig, _network
+
+    values = json.loads(path.read_text(encoding="utf-8"))
+    assert set(values) <= {field.name for field in fields(ImageTrainingConfig)}, sorted(set(values) - {field.name for field in fields(ImageTrainingConfig)})
+    model = _network(ImageTrainingConfig(**values), (32, 32, 3), 10)
+    for layer in model:
+        if isinstance(layer, PatchWhitening):
+            layer.fit(normal((16, 3, 32, 32)))  # training fits the stem to the training images
+    assert model(normal((2, 3, 32, 32))).shape == (2, 10)
