@@ -48,7 +48,7 @@ def cross_validate_text_model(config: TextTrainingConfig, folds: int = 5,
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
         raise ValueError(f"cross-validation needs an integer of at least 2 folds, got {folds!r}")
     records, labels, groups, sources = prepare_records(config)
-    targets = training_targets(config, records, labels)
+    targets = training_targets(config, records)
     texts = [record.text for record in records]
     sides = split_records(labels, groups, sources, config)
     pool = numpy.sort(numpy.concatenate([sides["train"], sides["validation"]]))  # the holdout stays untouched

@@ -217,6 +217,8 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
     train_labels = numpy.vstack([labels[train], label_matrix(extra)]) if extra else labels[train]
     train_targets = train_labels
     if targets is not None:
+        if targets.shape != labels.shape:
+            raise ValueError(f"targets must have the labels' shape {labels.shape}, got {targets.shape}")
         train_targets = numpy.vstack([targets[train], label_matrix(extra)]) if extra else targets[train]
     validation_texts, validation_labels = [texts[i] for i in validation], labels[validation]
     coverage, specialists = None, []
@@ -242,7 +244,7 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
                            specialists)
 
 
-def training_targets(config: TextTrainingConfig, records: list, labels: numpy.ndarray) -> numpy.ndarray | None:
+def training_targets(config: TextTrainingConfig, records: list) -> numpy.ndarray | None:
     """The targets the network trains towards: the vote shares with ``config.soft_labels``
     (:func:`~smartmod.data.categories.soft_label_matrix`), else None (the labels themselves)."""
     _check_soft_labels(config)
@@ -318,7 +320,7 @@ def train_text_model(config: TextTrainingConfig, output: str | Path, report_dir:
     records, labels, groups, sources = prepare_records(config)
     texts = [record.text for record in records]
     sides = split_records(labels, groups, sources, config)
-    fitted = fit_text_model(config, texts, labels, sides["train"], sides["validation"], training_targets(config, records, labels))
+    fitted = fit_text_model(config, texts, labels, sides["train"], sides["validation"], training_targets(config, records))
     bundle, history, vectorizer = fitted.bundle, fitted.history, fitted.bundle.vectorizer
     # every figure below (drift reference, holdout) is of the model as saved, its weights rounded to their storage
     validation_texts = [texts[i] for i in sides["validation"]]
