@@ -170,8 +170,8 @@ def test_soft_labels_with_a_resampling_strategy_fail_before_reading_any_data(tmp
         train_text_model(TextTrainingConfig(soft_labels="yes"), tmp_path / "model")
 
 
-def test_the_network_learns_the_targets_and_calibration_reads_the_labels():
-    """Toxic texts that only one coder in five called toxic (target 0.2, majority label 1): trained
+def test_the_network_learns_the_targets_where_they_differ_from_the_labels():
+    """Texts labeled toxic whose target is 0.2 (as if one annotator in five had seen harm): trained
     on the targets, the network's raw probability for them falls below 0.5; on the labels, above."""
     import numpy
 
@@ -194,3 +194,5 @@ def test_the_network_learns_the_targets_and_calibration_reads_the_labels():
         logits = fitted.bundle.logits([texts[i] for i in train if i < len(toxic)])[:, CATEGORIES.index("toxicity")]
         raw[name] = float(numpy.mean(1 / (1 + numpy.exp(-logits))))
     assert raw["labels"] > 0.9 and 0.1 < raw["targets"] < 0.4, raw
+    with pytest.raises(ValueError, match=r"targets must have the labels' shape \(60, 7\), got \(59, 7\)"):
+        fit_text_model(config, texts, labels, train, validation, targets[1:])
