@@ -22,9 +22,10 @@ import scipy.sparse
 from smartmod.data.imbalance import positive_weights, random_oversample, random_undersample, smote
 from smartmod.nn.losses import BCEWithLogitsLoss, FocalLoss
 
-__all__ = ["STRATEGIES", "CATEGORY_WEIGHTINGS", "MIN_POSITIVE_SHARE", "balanced_category_weights", "training_set", "with_category_weights"]
+__all__ = ["STRATEGIES", "RESAMPLING", "CATEGORY_WEIGHTINGS", "MIN_POSITIVE_SHARE", "balanced_category_weights", "training_set", "with_category_weights"]
 
 STRATEGIES = ("none", "pos_weight", "focal", "oversample", "undersample", "smote")
+RESAMPLING = ("oversample", "undersample", "smote")  # the strategies that pick or make rows by their 0/1 labels
 MIN_POSITIVE_SHARE = 0.2
 POSITIVE_WEIGHT_CAP = 10.0
 CATEGORY_WEIGHTINGS = ("none", "balanced")  # TextTrainingConfig.category_weights

@@ -37,7 +37,7 @@ from smartmod.data.text_readers import read_all_text
 from smartmod.eval.drift import DriftReference
 from smartmod.moderation.augment import identity_negatives
 from smartmod.moderation.bundle import BundleConfig, TextModelBundle
-from smartmod.moderation.imbalance_strategies import training_set, with_category_weights
+from smartmod.moderation.imbalance_strategies import RESAMPLING, STRATEGIES, training_set, with_category_weights
 from smartmod.moderation.moderator import Moderator
 from smartmod.moderation.sequence_networks import SEQUENCE_ARCHITECTURES
 from smartmod.moderation.sequence_training import fit_sequence_model
@@ -247,7 +247,6 @@ def fit_text_model(config: TextTrainingConfig, texts: list[str], labels: numpy.n
 def training_targets(config: TextTrainingConfig, records: list) -> numpy.ndarray | None:
     """The targets the network trains towards: the vote shares with ``config.soft_labels``
     (:func:`~smartmod.data.categories.soft_label_matrix`), else None (the labels themselves)."""
-    _check_soft_labels(config)
     return soft_label_matrix(records) if config.soft_labels else None
 
 
@@ -255,9 +254,10 @@ def _check_soft_labels(config: TextTrainingConfig) -> None:
     """Vote shares go with a loss-side imbalance strategy: resampling picks rows by 0/1 labels."""
     if not isinstance(config.soft_labels, bool):
         raise ValueError(f"soft_labels must be true or false, got {config.soft_labels!r}")
-    if config.soft_labels and config.imbalance in ("oversample", "undersample", "smote"):
+    if config.soft_labels and config.imbalance in RESAMPLING:
+        loss_side = ", ".join(repr(name) for name in STRATEGIES if name not in RESAMPLING)
         raise ValueError(f"soft_labels cannot be combined with imbalance {config.imbalance!r}, which picks rows by their 0/1 labels; "
-                         "use imbalance 'none', 'pos_weight' or 'focal', or set soft_labels to false")
+                         f"use imbalance {loss_side}, or set soft_labels to false")
 
 
 def _check_specialists(config: TextTrainingConfig) -> None:
